@@ -1,0 +1,364 @@
+"""Attention, one step per function.
+
+Each function below is one step of the course and one chapter of the book:
+
+====  ===========================  ====================================================
+step  function                     chapter
+====  ===========================  ====================================================
+1     (the encoder's states)       02 keys: ``encoder_states`` *are* the keys
+2     :func:`dot_product_scores`   03 query and scores
+3     :func:`attention_weights`    04 softmax (with the padding mask)
+4     :func:`weighted_values`      05 weighting
+5     :func:`context_vector`       06 the context vector
+6     :func:`concat_context`       07 concat and decode
+====  ===========================  ====================================================
+
+:func:`attend` composes steps 2-5 and is checked against
+:func:`torch.nn.functional.scaled_dot_product_attention` (with ``scale=1``) in the tests.
+The variants of chapter 08 (:class:`ScaledDotScore`, :class:`GeneralScore`,
+:class:`AdditiveScore`) are small modules with the same ``(query, keys) -> scores`` call.
+
+Shapes. ``B`` is the batch, ``T`` the source length (number of keys), ``L`` the number of
+queries (1 at a decoding step, the target length in training), ``d`` the hidden size.
+A query may be ``(B, d)`` (one decoder step) or ``(B, L, d)`` (all steps at once); every
+result then has the same leading shape: scores ``(B, T)`` or ``(B, L, T)``. Masks are boolean,
+``True`` where a key is a real token and ``False`` at padding, as in
+``scaled_dot_product_attention``'s boolean ``attn_mask``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "dot_product_scores",
+    "attention_weights",
+    "weighted_values",
+    "context_vector",
+    "concat_context",
+    "attend",
+    "ScaledDotScore",
+    "GeneralScore",
+    "AdditiveScore",
+    "DotScore",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Input checks. Shapes are host-side metadata, so these cost nothing on a GPU; only the
+# "every position masked" check reads data, and callers that build masks from validated
+# lengths (the models) switch it off to keep the training loop free of host-device syncs.
+# --------------------------------------------------------------------------------------------
+
+
+def _require_tensor(name: str, value: object) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    return value
+
+
+def _check_query_keys(query: Tensor, keys: Tensor) -> None:
+    _require_tensor("query", query)
+    _require_tensor("keys", keys)
+    if keys.dim() != 3:
+        raise ValueError(
+            f"keys must have shape (batch, src_len, hidden), a 3-D tensor; got {keys.dim()}-D "
+            f"shape {tuple(keys.shape)}"
+        )
+    if query.dim() not in (2, 3):
+        raise ValueError(
+            "query must have shape (batch, hidden) for one decoder step or "
+            f"(batch, tgt_len, hidden) for all steps; got {query.dim()}-D shape {tuple(query.shape)}"
+        )
+    if query.shape[0] != keys.shape[0]:
+        raise ValueError(
+            f"query and keys must have the same batch size: query has {query.shape[0]} "
+            f"(shape {tuple(query.shape)}), keys have {keys.shape[0]} (shape {tuple(keys.shape)})"
+        )
+    if keys.shape[1] == 0:
+        raise ValueError(
+            f"keys are empty: src_len is 0 in shape {tuple(keys.shape)}; a sequence needs at "
+            "least one token to attend to"
+        )
+
+
+def _check_same_hidden(query: Tensor, keys: Tensor) -> None:
+    if query.shape[-1] != keys.shape[-1]:
+        raise ValueError(
+            "a dot product needs query and keys of the same hidden size: query has "
+            f"{query.shape[-1]} (shape {tuple(query.shape)}), keys have {keys.shape[-1]} "
+            f"(shape {tuple(keys.shape)})"
+        )
+
+
+def _check_mask(mask: Tensor, scores: Tensor, check_all_masked: bool) -> Tensor:
+    _require_tensor("mask", mask)
+    if mask.dtype != torch.bool:
+        raise TypeError(
+            f"mask must be a bool tensor (True = real token, False = padding); got dtype {mask.dtype}"
+        )
+    batch, src_len = scores.shape[0], scores.shape[-1]
+    if scores.dim() == 3 and mask.dim() == 2:
+        # One mask per sequence serves every query of that sequence.
+        mask = mask.unsqueeze(1)
+    expected = tuple(scores.shape)
+    if mask.dim() != scores.dim() or mask.shape[0] != batch or mask.shape[-1] != src_len or (
+        mask.dim() == 3 and mask.shape[1] not in (1, scores.shape[1])
+    ):
+        raise ValueError(
+            f"mask must have shape (batch, src_len) = ({batch}, {src_len}) to match scores of "
+            f"shape {expected}; got {tuple(mask.shape)}"
+        )
+    if check_all_masked:
+        fully_masked = ~mask.any(dim=-1)
+        if bool(fully_masked.any()):
+            where = fully_masked.nonzero()[0].tolist()
+            raise ValueError(
+                f"mask hides every key of batch row {where[0]}"
+                + (f", query {where[1]}" if len(where) > 1 else "")
+                + ": softmax over no positions is undefined; every sequence needs at least one "
+                "real (unmasked) token"
+            )
+    return mask
+
+
+# --------------------------------------------------------------------------------------------
+# The steps
+# --------------------------------------------------------------------------------------------
+
+
+def dot_product_scores(query: Tensor, keys: Tensor) -> Tensor:
+    r"""Step 2: score every key by its dot product with the query.
+
+    .. math:: \text{score}_t = q \cdot k_t = \lVert q \rVert \lVert k_t \rVert \cos\theta_t
+
+    Args:
+        query: the decoder state, ``(B, d)`` or ``(B, L, d)``.
+        keys: the encoder states, ``(B, T, d)``.
+
+    Returns:
+        scores ``(B, T)`` or ``(B, L, T)``: ``(B, L, d) @ (B, d, T)``, one batched matrix product.
+    """
+    _check_query_keys(query, keys)
+    _check_same_hidden(query, keys)
+    if query.dim() == 2:
+        return torch.bmm(query.unsqueeze(1), keys.transpose(1, 2)).squeeze(1)
+    return torch.bmm(query, keys.transpose(1, 2))
+
+
+def attention_weights(
+    scores: Tensor, mask: Tensor | None = None, *, check_all_masked: bool = True
+) -> Tensor:
+    """Step 3: turn scores into weights between 0 and 1 that sum to 1 over the keys.
+
+    Padding positions (``mask`` False) get a score of ``-inf`` before the softmax and so a
+    weight of exactly zero. ``torch.softmax`` subtracts the row maximum first, so large scores
+    do not overflow (chapter 04 shows what happens without it).
+
+    Args:
+        scores: ``(B, T)`` or ``(B, L, T)``.
+        mask: optional bool ``(B, T)`` (or ``(B, L, T)``), True at real tokens.
+        check_all_masked: raise if some row masks every key (one host-device sync on a GPU).
+
+    Returns:
+        weights with the shape of ``scores``; each row sums to 1 over the last axis (``T``).
+    """
+    _require_tensor("scores", scores)
+    if scores.dim() not in (2, 3):
+        raise ValueError(
+            "scores must have shape (batch, src_len) or (batch, tgt_len, src_len); got "
+            f"{scores.dim()}-D shape {tuple(scores.shape)}"
+        )
+    if scores.shape[-1] == 0:
+        raise ValueError(f"scores are empty: src_len is 0 in shape {tuple(scores.shape)}")
+    if mask is not None:
+        mask = _check_mask(mask, scores, check_all_masked)
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1)
+
+
+def weighted_values(weights: Tensor, values: Tensor) -> Tensor:
+    """Step 4: scale every value vector by its weight.
+
+    In the course's simplest form the values are the keys themselves.
+
+    Args:
+        weights: ``(B, T)`` or ``(B, L, T)``.
+        values: ``(B, T, d)``.
+
+    Returns:
+        ``(B, T, d)`` or ``(B, L, T, d)``: row ``t`` is ``weights[..., t] * values[:, t]``.
+    """
+    _require_tensor("weights", weights)
+    _require_tensor("values", values)
+    if values.dim() != 3:
+        raise ValueError(
+            f"values must have shape (batch, src_len, hidden); got {values.dim()}-D shape "
+            f"{tuple(values.shape)}"
+        )
+    if weights.dim() not in (2, 3) or weights.shape[0] != values.shape[0] or (
+        weights.shape[-1] != values.shape[1]
+    ):
+        raise ValueError(
+            f"weights must have shape (batch, src_len) = ({values.shape[0]}, {values.shape[1]}) "
+            f"or (batch, tgt_len, src_len) to match values of shape {tuple(values.shape)}; got "
+            f"{tuple(weights.shape)}"
+        )
+    if weights.dim() == 2:
+        return weights.unsqueeze(-1) * values
+    return weights.unsqueeze(-1) * values.unsqueeze(1)
+
+
+def context_vector(weighted: Tensor) -> Tensor:
+    """Step 5: add the weighted value vectors up into the context vector.
+
+    The sum of ``weights[t] * values[t]`` with weights that sum to 1 is a weighted average: the
+    context vector stays inside the span (the convex hull) of the values.
+
+    Args:
+        weighted: ``(B, T, d)`` or ``(B, L, T, d)``, the result of :func:`weighted_values`.
+
+    Returns:
+        ``(B, d)`` or ``(B, L, d)``.
+    """
+    _require_tensor("weighted", weighted)
+    if weighted.dim() not in (3, 4):
+        raise ValueError(
+            "weighted must have shape (batch, src_len, hidden) or (batch, tgt_len, src_len, "
+            f"hidden); got {weighted.dim()}-D shape {tuple(weighted.shape)}"
+        )
+    return weighted.sum(dim=-2)
+
+
+def concat_context(context: Tensor, query: Tensor) -> Tensor:
+    """Step 6: put the context vector beside the decoder state, ``[c; h]``.
+
+    The model then maps ``[c; h]`` through ``tanh(W_c [c; h])`` to the *attentional hidden
+    state* and on to the next token's logits (Luong et al., 2015, eq. 5).
+
+    Args:
+        context: ``(B, d_v)`` or ``(B, L, d_v)``.
+        query: the decoder state, ``(B, d)`` or ``(B, L, d)``.
+
+    Returns:
+        ``(B, d_v + d)`` or ``(B, L, d_v + d)``.
+    """
+    _require_tensor("context", context)
+    _require_tensor("query", query)
+    if context.shape[:-1] != query.shape[:-1]:
+        raise ValueError(
+            "context and query must agree on every axis but the last: context has shape "
+            f"{tuple(context.shape)}, query has shape {tuple(query.shape)}"
+        )
+    return torch.cat([context, query], dim=-1)
+
+
+def attend(
+    query: Tensor,
+    keys: Tensor,
+    values: Tensor | None = None,
+    mask: Tensor | None = None,
+    *,
+    score: nn.Module | None = None,
+    check_all_masked: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """Steps 2-5: scores, weights, weighting and sum, in one call.
+
+    Weighting and summing are fused into one batched matrix product, ``weights @ values``,
+    which is what :func:`weighted_values` followed by :func:`context_vector` computes.
+
+    Args:
+        query: ``(B, d)`` or ``(B, L, d)``.
+        keys: ``(B, T, d)``.
+        values: ``(B, T, d_v)``; the keys themselves when ``None``.
+        mask: bool ``(B, T)``, True at real tokens.
+        score: a scoring module ``(query, keys) -> scores``; the plain dot product when ``None``.
+        check_all_masked: see :func:`attention_weights`.
+
+    Returns:
+        ``(context, weights)``: context ``(B, d_v)`` or ``(B, L, d_v)``; weights ``(B, T)`` or
+        ``(B, L, T)``. With the default score this equals
+        ``F.scaled_dot_product_attention(query, keys, values, attn_mask=mask, scale=1)``.
+    """
+    _check_query_keys(query, keys)
+    if values is None:
+        values = keys
+    _require_tensor("values", values)
+    if values.dim() != 3 or values.shape[:2] != keys.shape[:2]:
+        raise ValueError(
+            f"values must have shape (batch, src_len, hidden_v) = ({keys.shape[0]}, "
+            f"{keys.shape[1]}, ...) like the keys {tuple(keys.shape)}; got {tuple(values.shape)}"
+        )
+    scores = dot_product_scores(query, keys) if score is None else score(query, keys)
+    weights = attention_weights(scores, mask, check_all_masked=check_all_masked)
+    if query.dim() == 2:
+        context = torch.bmm(weights.unsqueeze(1), values).squeeze(1)
+    else:
+        context = torch.bmm(weights, values)
+    return context, weights
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 08: other ways to score a key. Each is a module with the call (query, keys) -> scores.
+# --------------------------------------------------------------------------------------------
+
+
+class DotScore(nn.Module):
+    """``q · k``: no parameters (Luong et al., 2015, "dot")."""
+
+    def forward(self, query: Tensor, keys: Tensor) -> Tensor:
+        return dot_product_scores(query, keys)
+
+
+class ScaledDotScore(nn.Module):
+    r"""``q · k / sqrt(d)`` (Vaswani et al., 2017).
+
+    Dot products of random ``d``-dimensional vectors have a standard deviation that grows like
+    :math:`\sqrt{d}`; dividing by it keeps the softmax out of saturation.
+    """
+
+    def forward(self, query: Tensor, keys: Tensor) -> Tensor:
+        return dot_product_scores(query, keys) / math.sqrt(keys.shape[-1])
+
+
+class GeneralScore(nn.Module):
+    """``q^T W k``, a learned bilinear form (Luong et al., 2015, "general").
+
+    Args:
+        query_size: ``d_q``; key_size: ``d_k`` (may differ).
+    """
+
+    def __init__(self, query_size: int, key_size: int) -> None:
+        super().__init__()
+        self.weight = nn.Linear(key_size, query_size, bias=False)
+
+    def forward(self, query: Tensor, keys: Tensor) -> Tensor:
+        _check_query_keys(query, keys)
+        # (B, T, d_k) -> (B, T, d_q): then a plain dot product with the query.
+        return dot_product_scores(query, self.weight(keys))
+
+
+class AdditiveScore(nn.Module):
+    """``v^T tanh(W_q q + W_k k)`` (Bahdanau et al., 2015, "concat" in Luong et al.).
+
+    Args:
+        query_size: ``d_q``; key_size: ``d_k``; attention_size: width of the hidden layer.
+    """
+
+    def __init__(self, query_size: int, key_size: int, attention_size: int) -> None:
+        super().__init__()
+        self.query_proj = nn.Linear(query_size, attention_size, bias=False)
+        self.key_proj = nn.Linear(key_size, attention_size, bias=False)
+        self.v = nn.Linear(attention_size, 1, bias=False)
+
+    def forward(self, query: Tensor, keys: Tensor) -> Tensor:
+        _check_query_keys(query, keys)
+        single_step = query.dim() == 2
+        queries = query.unsqueeze(1) if single_step else query  # (B, L, d_q)
+        # (B, L, 1, a) + (B, 1, T, a) -> (B, L, T, a): every query meets every key.
+        hidden = torch.tanh(self.query_proj(queries).unsqueeze(2) + self.key_proj(keys).unsqueeze(1))
+        scores = self.v(hidden).squeeze(-1)  # (B, L, T)
+        return scores.squeeze(1) if single_step else scores

@@ -1,0 +1,358 @@
+"""Data: vocabularies, the course's two generated tasks, and batching.
+
+* :class:`Vocab` maps tokens to ids, with the specials ``<pad> <sos> <eos> <unk>`` at ids 0-3
+  in every vocabulary, so models and decoders can use the constants :data:`PAD`, :data:`SOS`,
+  :data:`EOS` whatever the task.
+* **Dates** (:func:`date_pairs`): human-readable dates in five languages, formatted by Babel from
+  the Unicode CLDR, mapped to ISO ``YYYY-MM-DD``. Only CLDR's *full*, *long* and *medium*
+  formats are used: the *short* ones are numeric and ambiguous across locales (en ``11/04/26``
+  is 4 November, fr ``11/04/26`` is 11 April), which caps any model's accuracy.
+* **Reversal** (:func:`reversal_pairs`): random symbol strings of a controlled length and their
+  reverse, to measure how a fixed-size context vector degrades with length.
+* :func:`make_loader` pads once, up front, and serves batches as tensor slices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+from babel import Locale
+from babel.dates import get_date_format
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = [
+    "PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "Batch", "PairDataset", "make_loader",
+    "source_mask", "DATE_LOCALES", "DATE_FORMATS", "format_date", "random_dates", "date_pairs",
+    "date_vocabs", "encode_date", "REVERSAL_ALPHABET", "reversal_pairs", "reversal_vocab",
+]
+
+PAD, SOS, EOS, UNK = 0, 1, 2, 3
+SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")
+
+
+class Vocab:
+    """A token <-> id map whose first four ids are ``<pad> <sos> <eos> <unk>``.
+
+    Args:
+        tokens: the vocabulary's ordinary tokens; duplicates and specials are dropped, order kept.
+    """
+
+    def __init__(self, tokens: Iterable[str]) -> None:
+        self.itos: list[str] = list(SPECIALS)
+        seen = set(self.itos)
+        for token in tokens:
+            if token not in seen:
+                seen.add(token)
+                self.itos.append(token)
+        self.stoi: dict[str, int] = {token: index for index, token in enumerate(self.itos)}
+
+    @classmethod
+    def from_sequences(cls, sequences: Iterable[Sequence[str]], min_count: int = 1) -> Vocab:
+        """Build from tokenised sequences, most frequent first (ties in first-seen order)."""
+        counts: dict[str, int] = {}
+        for sequence in sequences:
+            for token in sequence:
+                counts[token] = counts.get(token, 0) + 1
+        ordered = sorted(counts, key=lambda token: -counts[token])
+        return cls(token for token in ordered if counts[token] >= min_count)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self.stoi
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vocab) and self.itos == other.itos
+
+    def __repr__(self) -> str:
+        return f"Vocab({len(self)} tokens: {self.itos[4:12]}...)"
+
+    def encode(
+        self, tokens: Sequence[str], *, add_sos: bool = False, add_eos: bool = False,
+        unknown: str = "error",
+    ) -> list[int]:
+        """Tokens to ids.
+
+        Args:
+            tokens: a sequence of tokens (a ``str`` is a sequence of characters).
+            add_sos, add_eos: wrap the ids in ``<sos>`` ... ``<eos>``.
+            unknown: ``"error"`` raises :class:`ValueError` naming the first unknown token and its
+                position; ``"unk"`` maps unknown tokens to ``<unk>``.
+        """
+        if unknown not in ("error", "unk"):
+            raise ValueError(f"unknown must be 'error' or 'unk', got {unknown!r}")
+        ids = [SOS] if add_sos else []
+        for position, token in enumerate(tokens):
+            index = self.stoi.get(token)
+            if index is None:
+                if unknown == "error":
+                    raise ValueError(
+                        f"unknown token {token!r} at position {position} of {_show(tokens)}: the "
+                        f"vocabulary has {len(self)} tokens, e.g. {self.itos[4:14]}"
+                    )
+                index = UNK
+            ids.append(index)
+        if add_eos:
+            ids.append(EOS)
+        return ids
+
+    def decode(self, ids: Iterable[int], *, stop_at_eos: bool = True) -> list[str]:
+        """Ids to tokens, dropping ``<pad>``/``<sos>`` and (by default) stopping at ``<eos>``."""
+        tokens = []
+        for index in ids:
+            index = int(index)
+            if index == EOS and stop_at_eos:
+                break
+            if index in (PAD, SOS):
+                continue
+            if not 0 <= index < len(self):
+                raise ValueError(f"id {index} is outside the vocabulary of {len(self)} tokens")
+            tokens.append(self.itos[index])
+        return tokens
+
+    def state_dict(self) -> dict[str, list[str]]:
+        """A plain, ``torch.load(weights_only=True)``-safe description of the vocabulary."""
+        return {"itos": list(self.itos)}
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, list[str]]) -> Vocab:
+        itos = state.get("itos")
+        if not isinstance(itos, list) or tuple(itos[:4]) != SPECIALS:
+            raise ValueError(
+                f"not a vocabulary state: expected {{'itos': [{', '.join(SPECIALS)}, ...]}}, got "
+                f"{str(state)[:80]}"
+            )
+        return cls(itos[4:])
+
+
+def _show(tokens: Sequence[str]) -> str:
+    return repr(tokens) if isinstance(tokens, str) else repr(list(tokens))
+
+
+# --------------------------------------------------------------------------------------------
+# Batching
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """One padded batch of (source, target) pairs.
+
+    Attributes:
+        source: ``(B, T)`` source ids, padded with :data:`PAD`.
+        source_lengths: ``(B,)`` int64 **on the CPU** (``pack_padded_sequence`` wants them
+            there, and checks on them cost no host-device sync).
+        target_in: ``(B, L)`` ``<sos> y1 ... yn`` (the decoder's input under teacher forcing).
+        target_out: ``(B, L)`` ``y1 ... yn <eos>`` (what it must predict), padded with PAD.
+    """
+
+    source: Tensor
+    source_lengths: Tensor
+    target_in: Tensor
+    target_out: Tensor
+
+    def to(self, device: torch.device | str, non_blocking: bool = True) -> Batch:
+        return Batch(
+            self.source.to(device, non_blocking=non_blocking),
+            self.source_lengths,
+            self.target_in.to(device, non_blocking=non_blocking),
+            self.target_out.to(device, non_blocking=non_blocking),
+        )
+
+    @property
+    def num_target_tokens(self) -> int:
+        """Tokens the loss is computed on (``<eos>`` included, padding not)."""
+        return int((self.target_out != PAD).sum())
+
+
+def _pad(rows: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
+    lengths = torch.tensor([len(row) for row in rows], dtype=torch.long)
+    padded = torch.full((len(rows), int(lengths.max())), PAD, dtype=torch.long)
+    for index, row in enumerate(rows):
+        padded[index, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return padded, lengths
+
+
+class PairDataset(Dataset):
+    """Encoded (source, target) pairs, padded once so that a batch is a slice.
+
+    Args:
+        sources: token sequences (strings are sequences of characters).
+        targets: token sequences, same count.
+        source_vocab, target_vocab: the vocabularies.
+        unknown: passed to :meth:`Vocab.encode`.
+    """
+
+    def __init__(
+        self, sources: Sequence[Sequence[str]], targets: Sequence[Sequence[str]],
+        source_vocab: Vocab, target_vocab: Vocab, *, unknown: str = "error",
+    ) -> None:
+        if len(sources) != len(targets):
+            raise ValueError(
+                f"sources and targets must pair up: got {len(sources)} sources and "
+                f"{len(targets)} targets"
+            )
+        if len(sources) == 0:
+            raise ValueError("no pairs: a dataset needs at least one (source, target) pair")
+        for index, (source, target) in enumerate(zip(sources, targets)):
+            if len(source) == 0 or len(target) == 0:
+                side = "source" if len(source) == 0 else "target"
+                raise ValueError(f"pair {index} has an empty {side}: every sequence needs a token")
+        self.source_vocab, self.target_vocab = source_vocab, target_vocab
+        self.sources = [list(source) for source in sources]
+        self.targets = [list(target) for target in targets]
+        self.source, self.source_lengths = _pad(
+            [source_vocab.encode(s, unknown=unknown) for s in sources]
+        )
+        target_ids = [target_vocab.encode(t, unknown=unknown) for t in targets]
+        self.target_in, _ = _pad([[SOS, *ids] for ids in target_ids])
+        self.target_out, _ = _pad([[*ids, EOS] for ids in target_ids])
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __getitem__(self, index: int) -> Batch:
+        return self.__getitems__([index])
+
+    def __getitems__(self, indices: Sequence[int]) -> Batch:
+        # DataLoader calls this with a whole batch of indices: one gather, no per-item collate.
+        index = torch.as_tensor(indices, dtype=torch.long)
+        source_lengths = self.source_lengths[index]
+        target_in = self.target_in[index]
+        target_width = int((target_in != PAD).sum(1).max())
+        return Batch(
+            self.source[index, : int(source_lengths.max())],
+            source_lengths,
+            target_in[:, :target_width],
+            self.target_out[index, :target_width],
+        )
+
+
+def _identity(batch: Batch) -> Batch:
+    return batch
+
+
+def make_loader(
+    dataset: PairDataset, batch_size: int = 64, *, shuffle: bool = True, seed: int = 0,
+    drop_last: bool = False,
+) -> DataLoader:
+    """A ``DataLoader`` of :class:`Batch` es, shuffled reproducibly by ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
+        collate_fn=_identity, drop_last=drop_last,
+    )
+
+
+def source_mask(lengths: Tensor, max_len: int, device: torch.device | str | None = None) -> Tensor:
+    """``(B, T)`` bool mask, True at real tokens: position ``t < lengths[b]``."""
+    device = device if device is not None else lengths.device
+    positions = torch.arange(max_len, device=device)
+    return positions.unsqueeze(0) < lengths.to(device, non_blocking=True).unsqueeze(1)
+
+
+# --------------------------------------------------------------------------------------------
+# Task 1: dates
+# --------------------------------------------------------------------------------------------
+
+DATE_LOCALES: tuple[str, ...] = ("en", "ko", "fr", "de", "es")
+DATE_FORMATS: tuple[str, ...] = ("full", "long", "medium")
+_FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
+
+
+@lru_cache(maxsize=None)
+def _date_pattern(locale: str, style: str):
+    return get_date_format(style, locale=locale), Locale.parse(locale)
+
+
+def format_date(date: dt.date, locale: str = "en", style: str = "long") -> str:
+    """``date`` as CLDR writes it in ``locale`` (``"ko"``, ``"full"`` -> ``2026년 11월 24일 화요일``)."""
+    if locale not in DATE_LOCALES:
+        raise ValueError(f"locale must be one of {DATE_LOCALES}, got {locale!r}")
+    if style not in DATE_FORMATS:
+        raise ValueError(
+            f"style must be one of {DATE_FORMATS} (CLDR's numeric 'short' formats are ambiguous "
+            f"across locales), got {style!r}"
+        )
+    pattern, parsed_locale = _date_pattern(locale, style)
+    return pattern.apply(date, parsed_locale)
+
+
+def random_dates(count: int, seed: int = 0) -> list[dt.date]:
+    """``count`` dates drawn uniformly from 1900-01-01 to 2099-12-31."""
+    rng = random.Random(seed)
+    span = (_LAST_DAY - _FIRST_DAY).days
+    return [_FIRST_DAY + dt.timedelta(days=rng.randint(0, span)) for _ in range(count)]
+
+
+def date_pairs(count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``count`` (human-readable, ISO) pairs, each in a random locale and style.
+
+    >>> date_pairs(1, seed=3)[0]   # doctest: +SKIP
+    ('24. November 2026', '2026-11-24')
+    """
+    rng = random.Random(seed + 1)
+    return [
+        (format_date(date, rng.choice(DATE_LOCALES), rng.choice(DATE_FORMATS)), date.isoformat())
+        for date in random_dates(count, seed)
+    ]
+
+
+@lru_cache(maxsize=1)
+def date_vocabs() -> tuple[Vocab, Vocab]:
+    """Character vocabularies (source, target) that cover every date the task can produce.
+
+    Every month and weekday name appears in the dates of one year, every digit in years
+    2000-2009, so formatting those in every locale and style collects every character.
+    """
+    characters: set[str] = set()
+    for offset in range(3653):  # 2000-01-01 .. 2009-12-31
+        date = dt.date(2000, 1, 1) + dt.timedelta(days=offset)
+        for locale in DATE_LOCALES:
+            for style in DATE_FORMATS:
+                characters.update(format_date(date, locale, style))
+    return Vocab(sorted(characters)), Vocab("0123456789-")
+
+
+def encode_date(text: str) -> list[int]:
+    """Source ids of a date string; :class:`ValueError` names any character the task never uses."""
+    if not isinstance(text, str):
+        raise TypeError(f"a date must be a str, got {type(text).__name__}")
+    if not text:
+        raise ValueError("the date is empty: expected text such as 'November 24, 2026'")
+    source_vocab, _ = date_vocabs()
+    return source_vocab.encode(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Task 2: reversal, with controlled lengths
+# --------------------------------------------------------------------------------------------
+
+REVERSAL_ALPHABET = "abcdefghijklmnopqrst"
+
+
+def reversal_pairs(
+    count: int, min_len: int = 5, max_len: int = 50, seed: int = 0,
+    alphabet: str = REVERSAL_ALPHABET,
+) -> list[tuple[str, str]]:
+    """``count`` (string, reversed string) pairs, lengths uniform in ``[min_len, max_len]``."""
+    if not 1 <= min_len <= max_len:
+        raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(count):
+        text = "".join(rng.choices(alphabet, k=rng.randint(min_len, max_len)))
+        pairs.append((text, text[::-1]))
+    return pairs
+
+
+def reversal_vocab(alphabet: str = REVERSAL_ALPHABET) -> Vocab:
+    """One vocabulary serves both sides of the reversal task."""
+    return Vocab(alphabet)

@@ -1,0 +1,111 @@
+"""Metrics: exact match, token accuracy (overall and by source length), BLEU and chrF.
+
+BLEU and chrF come from ``sacrebleu``, never from a hand-written formula, and are returned with
+sacrebleu's signature so that a reported score says exactly how it was computed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sacrebleu
+import torch
+from torch import nn
+
+from .data import PairDataset, make_loader
+
+__all__ = [
+    "exact_match", "token_accuracy", "predict", "evaluate", "accuracy_by_length", "corpus_scores",
+    "Scores",
+]
+
+
+def exact_match(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+    """Fraction of predictions equal to their reference, token for token."""
+    _check_paired(predictions, references)
+    return sum(list(p) == list(r) for p, r in zip(predictions, references)) / len(references)
+
+
+def token_accuracy(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+    """Fraction of reference positions whose token the prediction got right.
+
+    Position by position: a prediction that is too short misses the rest; one too long is
+    not rewarded for its extra tokens.
+    """
+    _check_paired(predictions, references)
+    correct = sum(sum(a == b for a, b in zip(p, r)) for p, r in zip(predictions, references))
+    total = sum(len(r) for r in references)
+    return correct / total if total else 0.0
+
+
+def _check_paired(predictions: Sequence, references: Sequence) -> None:
+    if len(predictions) != len(references):
+        raise ValueError(
+            f"need one prediction per reference: got {len(predictions)} predictions and "
+            f"{len(references)} references"
+        )
+    if not references:
+        raise ValueError("no references to score")
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, dataset: PairDataset, *, batch_size: int = 256, max_len: int | None = None
+) -> list[list[str]]:
+    """Greedy predictions (target tokens) for every source in ``dataset``, in order."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    max_len = max_len or dataset.target_out.shape[1] + 5
+    predictions: list[list[str]] = []
+    for batch in make_loader(dataset, batch_size, shuffle=False):
+        tokens, _ = model.greedy(batch.source.to(device), batch.source_lengths, max_len=max_len)
+        predictions += [dataset.target_vocab.decode(row) for row in tokens.tolist()]
+    model.train(was_training)
+    return predictions
+
+
+def evaluate(model: nn.Module, dataset: PairDataset, *, batch_size: int = 256) -> dict[str, float]:
+    """``{"exact_match", "token_accuracy"}`` of greedy decoding on ``dataset``."""
+    predictions = predict(model, dataset, batch_size=batch_size)
+    return {
+        "exact_match": exact_match(predictions, dataset.targets),
+        "token_accuracy": token_accuracy(predictions, dataset.targets),
+    }
+
+
+def accuracy_by_length(
+    model: nn.Module, dataset: PairDataset, *, batch_size: int = 256
+) -> dict[int, float]:
+    """Token accuracy of greedy decoding for each source length in ``dataset``."""
+    predictions = predict(model, dataset, batch_size=batch_size)
+    by_length: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for source, prediction, reference in zip(dataset.sources, predictions, dataset.targets):
+        by_length[len(source)][0].append(prediction)
+        by_length[len(source)][1].append(reference)
+    return {
+        length: token_accuracy(*by_length[length]) for length in sorted(by_length)
+    }
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Corpus BLEU and chrF, with sacrebleu's signatures."""
+
+    bleu: float
+    chrf: float
+    bleu_signature: str
+    chrf_signature: str
+
+
+def corpus_scores(hypotheses: Sequence[str], references: Sequence[str], *, tokenize: str = "13a") -> Scores:
+    """Corpus-level BLEU and chrF of detokenised strings, computed by sacrebleu."""
+    _check_paired(hypotheses, references)
+    bleu = sacrebleu.metrics.BLEU(tokenize=tokenize)
+    chrf = sacrebleu.metrics.CHRF()
+    bleu_score = bleu.corpus_score(list(hypotheses), [list(references)])
+    chrf_score = chrf.corpus_score(list(hypotheses), [list(references)])
+    return Scores(bleu_score.score, chrf_score.score, str(bleu.get_signature()), str(chrf.get_signature()))
+

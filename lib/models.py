@@ -1,0 +1,269 @@
+"""The models: an encoder, two decoders, and the :class:`Seq2Seq` that joins them.
+
+* :class:`Encoder`: a bidirectional GRU. Its state at every source token is a *key*
+  (chapter 02). Bidirectional, because a left-to-right state at "Ju" cannot yet tell June
+  from July; with both directions every key has seen the whole input.
+* :class:`FixedContextDecoder` (Cho et al., 2014): the whole source squeezed into one vector,
+  fed to every decoder step. The bottleneck of chapter 01.
+* :class:`AttentionDecoder` (Luong et al., 2015): a GRU step, attention over the keys with its
+  state as the query, ``[context; state]`` concatenated and projected to the next token.
+
+Training is teacher-forced and vectorised: the decoder GRU reads the whole target in one call,
+and the attention for all ``L`` target positions is one batched matrix product
+``(B, L, d) @ (B, d, T)``. Python loops over time appear only in decoding (:meth:`Seq2Seq.greedy`),
+where each token depends on the one before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .attention import AdditiveScore, DotScore, GeneralScore, ScaledDotScore, attend
+from .data import EOS, PAD, SOS, source_mask
+
+__all__ = [
+    "Encoded", "Encoder", "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model",
+    "SCORES",
+]
+
+SCORES = ("dot", "scaled", "general", "additive")
+
+
+@dataclass
+class Encoded:
+    """What the encoder hands the decoder.
+
+    Attributes:
+        states: ``(B, T, d)`` the hidden state at every source token: the keys (and values).
+        final: ``(B, d)`` one summary vector: both directions' last states, concatenated.
+        mask: ``(B, T)`` bool, True at real tokens.
+    """
+
+    states: Tensor
+    final: Tensor
+    mask: Tensor
+
+
+def _check_source(source: Tensor, lengths: Tensor) -> None:
+    if not isinstance(source, Tensor) or source.dim() != 2:
+        shape = tuple(source.shape) if isinstance(source, Tensor) else type(source).__name__
+        raise ValueError(f"source must be a (batch, src_len) tensor of token ids; got {shape}")
+    if source.dtype != torch.long:
+        raise TypeError(f"source must hold int64 token ids, got dtype {source.dtype}")
+    if not isinstance(lengths, Tensor) or lengths.dim() != 1 or lengths.shape[0] != source.shape[0]:
+        shape = tuple(lengths.shape) if isinstance(lengths, Tensor) else type(lengths).__name__
+        raise ValueError(
+            f"source_lengths must have shape (batch,) = ({source.shape[0]},) to match source "
+            f"{tuple(source.shape)}; got {shape}"
+        )
+    if lengths.device.type != "cpu":
+        raise ValueError("source_lengths must live on the CPU (pack_padded_sequence needs them there)")
+    if source.shape[1] == 0 or int(lengths.min()) < 1:
+        raise ValueError(
+            "every source sequence needs at least one token: got lengths "
+            f"{lengths.tolist()[:8]} for source of shape {tuple(source.shape)}"
+        )
+    if int(lengths.max()) > source.shape[1]:
+        raise ValueError(
+            f"source_lengths go up to {int(lengths.max())} but source has only "
+            f"{source.shape[1]} positions (shape {tuple(source.shape)})"
+        )
+
+
+class Encoder(nn.Module):
+    """Embed the source and run a bidirectional GRU over it.
+
+    Args:
+        vocab_size: source vocabulary size.
+        embed_size: embedding width.
+        hidden_size: ``d``, the size of each key; each direction has ``d / 2`` (must be even).
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int) -> None:
+        super().__init__()
+        if hidden_size % 2:
+            raise ValueError(f"hidden_size must be even (two directions of d/2), got {hidden_size}")
+        self.hidden_size = hidden_size
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
+        self.rnn = nn.GRU(embed_size, hidden_size // 2, batch_first=True, bidirectional=True)
+
+    def forward(self, source: Tensor, source_lengths: Tensor) -> Encoded:
+        """``source (B, T)`` ids, ``source_lengths (B,)`` on the CPU -> :class:`Encoded`."""
+        _check_source(source, source_lengths)
+        embedded = self.embedding(source)  # (B, T, e)
+        # Packing keeps the backward direction from starting on padding.
+        packed = pack_padded_sequence(embedded, source_lengths, batch_first=True, enforce_sorted=False)
+        packed_states, last = self.rnn(packed)  # last: (2, B, d/2)
+        states, _ = pad_packed_sequence(packed_states, batch_first=True, total_length=source.shape[1])
+        final = torch.cat([last[0], last[1]], dim=-1)  # (B, d)
+        return Encoded(states, final, source_mask(source_lengths, source.shape[1], source.device))
+
+
+class FixedContextDecoder(nn.Module):
+    """A GRU decoder that sees the source only through one vector (Cho et al., 2014).
+
+    The context ``c`` (the encoder's final state) starts the decoder's state, is fed with every
+    input token, and joins the state before the output layer, so the only difference from
+    :class:`AttentionDecoder` is that ``c`` never changes.
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
+        self.rnn = nn.GRU(embed_size + hidden_size, hidden_size, batch_first=True)
+        self.combine = nn.Linear(2 * hidden_size, hidden_size)
+        self.out = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, target_in: Tensor, encoded: Encoded) -> tuple[Tensor, None]:
+        """``target_in (B, L)`` -> logits ``(B, L, V)`` for all steps at once (no attention)."""
+        logits, _, _ = self.step(target_in, encoded.final.unsqueeze(0), encoded)
+        return logits, None
+
+    def step(
+        self, tokens: Tensor, hidden: Tensor, encoded: Encoded
+    ) -> tuple[Tensor, Tensor, None]:
+        """``tokens (B, L)`` (``L = 1`` when decoding), ``hidden (1, B, d)`` -> logits, hidden, None."""
+        context = encoded.final.unsqueeze(1).expand(-1, tokens.shape[1], -1)  # (B, L, d)
+        inputs = torch.cat([self.embedding(tokens), context], dim=-1)
+        states, hidden = self.rnn(inputs, hidden)  # (B, L, d)
+        attentional = torch.tanh(self.combine(torch.cat([context, states], dim=-1)))
+        return self.out(attentional), hidden, None
+
+
+def _make_score(score: str | nn.Module, hidden_size: int) -> nn.Module:
+    if isinstance(score, nn.Module):
+        return score
+    if score == "dot":
+        return DotScore()
+    if score == "scaled":
+        return ScaledDotScore()
+    if score == "general":
+        return GeneralScore(hidden_size, hidden_size)
+    if score == "additive":
+        return AdditiveScore(hidden_size, hidden_size, hidden_size)
+    raise ValueError(f"score must be one of {SCORES} or an nn.Module, got {score!r}")
+
+
+class AttentionDecoder(nn.Module):
+    """Luong-style decoder: GRU step, attend, concat, project (Luong et al., 2015).
+
+    Args:
+        vocab_size, embed_size, hidden_size: as for the encoder (``hidden_size`` equals the
+            encoder's, so that a query and a key can meet in a dot product).
+        score: ``"dot"`` (the course's), ``"scaled"``, ``"general"``, ``"additive"`` or a module.
+    """
+
+    def __init__(
+        self, vocab_size: int, embed_size: int, hidden_size: int, score: str | nn.Module = "dot"
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
+        self.rnn = nn.GRU(embed_size, hidden_size, batch_first=True)
+        self.score = _make_score(score, hidden_size)
+        self.combine = nn.Linear(2 * hidden_size, hidden_size)
+        self.out = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, target_in: Tensor, encoded: Encoded) -> tuple[Tensor, Tensor]:
+        """``target_in (B, L)`` -> logits ``(B, L, V)`` and attention weights ``(B, L, T)``."""
+        logits, _, weights = self.step(target_in, encoded.final.unsqueeze(0), encoded)
+        return logits, weights
+
+    def step(
+        self, tokens: Tensor, hidden: Tensor, encoded: Encoded
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """``tokens (B, L)``, ``hidden (1, B, d)`` -> logits ``(B, L, V)``, hidden, weights ``(B, L, T)``.
+
+        Training calls this once with the whole target (``L`` = target length); decoding calls
+        it once per token with ``L = 1``. The code is the same: that is why training needs no loop.
+        """
+        queries, hidden = self.rnn(self.embedding(tokens), hidden)  # (B, L, d)
+        # The mask comes from lengths already checked on the CPU: no need to re-check on device.
+        context, weights = attend(
+            queries, encoded.states, mask=encoded.mask, score=self.score, check_all_masked=False
+        )
+        attentional = torch.tanh(self.combine(torch.cat([context, queries], dim=-1)))
+        return self.out(attentional), hidden, weights
+
+
+class Seq2Seq(nn.Module):
+    """An encoder and a decoder, trained with teacher forcing, decoded greedily."""
+
+    def __init__(self, encoder: Encoder, decoder: FixedContextDecoder | AttentionDecoder) -> None:
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    @property
+    def uses_attention(self) -> bool:
+        return isinstance(self.decoder, AttentionDecoder)
+
+    def forward(
+        self, source: Tensor, source_lengths: Tensor, target_in: Tensor
+    ) -> tuple[Tensor, Tensor | None]:
+        """Teacher-forced: logits ``(B, L, V)`` and weights ``(B, L, T)`` (None without attention)."""
+        if target_in.dim() != 2 or target_in.shape[0] != source.shape[0]:
+            raise ValueError(
+                f"target_in must have shape (batch, tgt_len) with batch = {source.shape[0]} like "
+                f"the source {tuple(source.shape)}; got {tuple(target_in.shape)}"
+            )
+        return self.decoder(target_in, self.encoder(source, source_lengths))
+
+    @torch.no_grad()
+    def greedy(
+        self, source: Tensor, source_lengths: Tensor, max_len: int = 64
+    ) -> tuple[Tensor, Tensor | None]:
+        """Decode by taking the most likely token at every step.
+
+        Returns:
+            tokens ``(B, L')`` (each row ends at its first :data:`EOS`, then :data:`PAD`) and
+            weights ``(B, L', T)`` (None for the fixed-context model), ``L' <= max_len``.
+        """
+        encoded = self.encoder(source, source_lengths)
+        batch = source.shape[0]
+        tokens = torch.full((batch, 1), SOS, dtype=torch.long, device=source.device)
+        hidden = encoded.final.unsqueeze(0)
+        finished = torch.zeros(batch, dtype=torch.bool, device=source.device)
+        outputs, weights = [], []
+        for _ in range(max_len):
+            logits, hidden, step_weights = self.decoder.step(tokens, hidden, encoded)
+            tokens = logits.argmax(-1)  # (B, 1)
+            tokens = tokens.masked_fill(finished.unsqueeze(1), PAD)
+            outputs.append(tokens)
+            if step_weights is not None:
+                weights.append(step_weights)
+            finished |= tokens.squeeze(1) == EOS
+            if bool(finished.all()):
+                break
+        return torch.cat(outputs, 1), torch.cat(weights, 1) if weights else None
+
+
+def build_model(
+    kind: str, source_vocab_size: int, target_vocab_size: int, *, embed_size: int = 32,
+    hidden_size: int = 128, score: str | nn.Module = "dot", seed: int | None = 0,
+) -> Seq2Seq:
+    """``kind="attention"`` or ``"fixed"``: the same encoder, the two decoders of the course.
+
+    ``seed`` fixes the initial weights (without touching the global random state); None leaves
+    them to the global generator.
+    """
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        return _build(kind, source_vocab_size, target_vocab_size, embed_size, hidden_size, score)
+
+
+def _build(
+    kind: str, source_vocab_size: int, target_vocab_size: int, embed_size: int, hidden_size: int,
+    score: str | nn.Module,
+) -> Seq2Seq:
+    encoder = Encoder(source_vocab_size, embed_size, hidden_size)
+    if kind == "attention":
+        decoder: nn.Module = AttentionDecoder(target_vocab_size, embed_size, hidden_size, score)
+    elif kind == "fixed":
+        decoder = FixedContextDecoder(target_vocab_size, embed_size, hidden_size)
+    else:
+        raise ValueError(f"kind must be 'attention' or 'fixed', got {kind!r}")
+    return Seq2Seq(encoder, decoder)

@@ -1,0 +1,304 @@
+"""Training: one :func:`fit` for every chapter, devices, seeds and checkpoints.
+
+:func:`fit` picks the device by itself (CUDA, then Apple's MPS, then the CPU), uses mixed
+precision on CUDA (float16 autocast with a gradient scaler and a fused Adam, so the step does
+not wait on the GPU), clips gradients, and shows a ``tqdm`` bar. The loss is summed on the
+device and read back only every ``log_every`` steps: no host-device sync in the hot loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import time
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from .data import PAD, Batch
+
+__all__ = [
+    "seed_everything", "pick_device", "History", "fit", "sequence_loss", "save_checkpoint",
+    "load_checkpoint", "CheckpointError", "cache_dir",
+]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch (every device) so that a run repeats."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds CUDA and MPS generators
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given, else CUDA, else MPS, else CPU."""
+    if device is not None:
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def cache_dir() -> Path:
+    """Where the course keeps downloads and checkpoints: ``$ATTENTION_COURSE_CACHE`` or
+    ``~/.cache/attention-step-by-step``."""
+    root = os.environ.get("ATTENTION_COURSE_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "attention-step-by-step"
+
+
+@dataclass
+class History:
+    """What :func:`fit` records.
+
+    Attributes:
+        step, loss, seconds: the mean training loss (per target token) over each logging window,
+            the step at its end and the wall time since training began.
+        evals: one dict per evaluation: ``{"step", "seconds", **metrics}``.
+        tokens, device: target tokens trained on, and the device's name.
+    """
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    evals: list[dict[str, float]] = field(default_factory=list)
+    tokens: int = 0
+    device: str = "cpu"
+
+    @property
+    def train_seconds(self) -> float:
+        return self.seconds[-1] if self.seconds else 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.train_seconds if self.train_seconds else 0.0
+
+    def first_reaching(self, metric: str, target: float) -> dict[str, float] | None:
+        """The first evaluation where ``metric >= target`` (None if never)."""
+        return next((e for e in self.evals if e.get(metric, float("-inf")) >= target), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> History:
+        return cls(**state)
+
+
+def sequence_loss(logits: torch.Tensor, target_out: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy per target token, padding ignored.
+
+    Args:
+        logits: ``(B, L, V)``; target_out: ``(B, L)``.
+    """
+    if logits.shape[:2] != target_out.shape:
+        raise ValueError(
+            f"logits (batch, tgt_len, vocab) and targets (batch, tgt_len) disagree: logits "
+            f"{tuple(logits.shape)}, targets {tuple(target_out.shape)}"
+        )
+    return F.cross_entropy(logits.flatten(0, 1).float(), target_out.flatten(), ignore_index=PAD)
+
+
+def _cycle(loader: Iterable[Batch]) -> Iterable[Batch]:
+    while True:
+        yield from loader
+
+
+def fit(
+    model: nn.Module,
+    loader: Iterable[Batch],
+    *,
+    steps: int,
+    lr: float = 3e-3,
+    final_lr_fraction: float = 0.05,
+    clip: float = 1.0,
+    device: str | torch.device | None = None,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+    eval_every: int = 0,
+    log_every: int = 25,
+    progress: bool = True,
+    seed: int = 0,
+    description: str = "training",
+) -> History:
+    """Train ``model`` for ``steps`` optimiser steps with Adam and teacher forcing.
+
+    Args:
+        model: a :class:`~lib.models.Seq2Seq` (anything with ``model(source, lengths, target_in)
+            -> (logits, weights)``).
+        loader: yields :class:`~lib.data.Batch` es; cycled as often as ``steps`` needs.
+        steps: optimiser steps (a count, not a time budget, so that runs repeat exactly).
+        lr, clip: Adam's learning rate, and the gradient-norm clip.
+        final_lr_fraction: the learning rate follows a cosine from ``lr`` down to
+            ``lr * final_lr_fraction`` at the last step, so the final weights do not jitter.
+        device: where to train; chosen by :func:`pick_device` when None.
+        evaluate: called as ``evaluate(model)`` (in eval mode, no grad) every ``eval_every``
+            steps and at the end; its metrics land in ``History.evals``.
+        log_every: steps between loss read-backs (each read waits for the device).
+        progress: show a tqdm bar (False in tests).
+        seed: seeds everything before the first step.
+
+    Returns:
+        the :class:`History`.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be a positive number of optimiser steps, got {steps}")
+    seed_everything(seed)
+    device = pick_device(device)
+    model.to(device)
+    use_amp = device.type == "cuda"
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=use_amp or None)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: final_lr_fraction + (
+        1 - final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)))
+    history = History(device=str(device) if device.type != "cuda" else torch.cuda.get_device_name(device))
+    running_loss = torch.zeros((), device=device)
+    running_tokens = torch.zeros((), device=device, dtype=torch.long)
+    window = 0
+    start = time.perf_counter()
+
+    def record_evaluation(step: int) -> None:
+        model.eval()
+        with torch.no_grad():
+            metrics = evaluate(model)  # type: ignore[misc]
+        model.train()
+        history.evals.append({"step": step, "seconds": time.perf_counter() - start, **metrics})
+
+    model.train()
+    bar = tqdm(total=steps, desc=description, disable=not progress, leave=True)
+    for step, batch in enumerate(_cycle(loader), start=1):
+        batch = batch.to(device)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+            logits, _ = model(batch.source, batch.source_lengths, batch.target_in)
+            loss = sequence_loss(logits, batch.target_out)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        scaler.step(optimizer)
+        scaler.update()
+        schedule.step()
+        tokens = (batch.target_out != PAD).sum()
+        running_loss += loss.detach() * tokens
+        running_tokens += tokens
+        window += 1
+        if window == log_every or step == steps:
+            total_tokens = int(running_tokens)  # the one sync per window
+            history.loss.append(float(running_loss) / max(total_tokens, 1))
+            history.step.append(step)
+            history.seconds.append(time.perf_counter() - start)
+            history.tokens += total_tokens
+            running_loss.zero_()
+            running_tokens.zero_()
+            bar.set_postfix(loss=f"{history.loss[-1]:.3f}")
+            bar.update(window)
+            window = 0
+        if evaluate is not None and ((eval_every and step % eval_every == 0) or step == steps):
+            record_evaluation(step)
+            bar.set_postfix(loss=f"{history.loss[-1]:.3f}", **{
+                k: f"{v:.3f}" for k, v in history.evals[-1].items() if k not in ("step", "seconds")
+            })
+        if step == steps:
+            break
+    bar.close()
+    model.eval()
+    return history
+
+
+# --------------------------------------------------------------------------------------------
+# Checkpoints
+# --------------------------------------------------------------------------------------------
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used: missing, corrupt, or for another model."""
+
+
+def save_checkpoint(
+    path: str | Path, model: nn.Module, *, config: dict[str, Any] | None = None,
+    history: History | None = None, extra: dict[str, Any] | None = None,
+) -> Path:
+    """Save weights, a JSON-able config, the history and extras (e.g. vocabularies).
+
+    Written to a temporary file and renamed, so a crash never leaves half a checkpoint.
+    Everything saved is plain tensors, numbers, strings, lists and dicts: loadable with
+    ``torch.load(..., weights_only=True)``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "format": "attention-step-by-step/1",
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "config": json.loads(json.dumps(config or {})),
+        "history": history.to_dict() if history is not None else None,
+        "extra": extra or {},
+    }
+    temporary = path.with_name(path.name + ".tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+    return path
+
+
+def load_checkpoint(
+    path: str | Path, model: nn.Module | None = None, *, map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Load a checkpoint safely (``weights_only=True``), into ``model`` if given.
+
+    Returns:
+        the checkpoint dict (``model``, ``config``, ``history`` as a :class:`History` or None,
+        ``extra``).
+
+    Raises:
+        CheckpointError: the file is missing, is not a checkpoint, is corrupt or truncated, or
+            holds weights of another shape than ``model``'s.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}: train the model first, or check the path")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint (corrupt or truncated: {error}); delete it and "
+            "train again"
+        ) from error
+    except Exception as error:  # weights_only refuses pickled objects with UnpicklingError
+        raise CheckpointError(
+            f"{path} holds objects that torch.load(weights_only=True) refuses to unpickle "
+            f"({type(error).__name__}); only checkpoints written by save_checkpoint load here"
+        ) from error
+    if not isinstance(state, dict) or state.get("format") != "attention-step-by-step/1":
+        raise CheckpointError(
+            f"{path} is not a checkpoint of this course: expected a dict with format "
+            f"'attention-step-by-step/1', got {type(state).__name__}"
+        )
+    if model is not None:
+        expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        found = {k: tuple(v.shape) for k, v in state["model"].items()}
+        if expected != found:
+            differing = sorted(set(expected.items()) ^ set(found.items()))[:4]
+            raise CheckpointError(
+                f"{path} holds weights for another model: expected {len(expected)} tensors, "
+                f"found {len(found)}; first differences (name, shape): {differing}"
+            )
+        model.load_state_dict(state["model"])
+    if state.get("history") is not None:
+        state["history"] = History.from_dict(state["history"])
+    return state
+
+
+def config_key(config: dict[str, Any]) -> str:
+    """A short, stable hash of a JSON-able config, for naming cached checkpoints."""
+    text = json.dumps(config, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
