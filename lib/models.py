@@ -16,6 +16,7 @@ where each token depends on the one before.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -27,7 +28,7 @@ from .data import EOS, PAD, SOS, source_mask
 
 __all__ = [
     "Encoded", "Encoder", "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model",
-    "SCORES",
+    "SCORES", "translate",
 ]
 
 SCORES = ("dot", "scaled", "general", "additive")
@@ -267,3 +268,26 @@ def _build(
     else:
         raise ValueError(f"kind must be 'attention' or 'fixed', got {kind!r}")
     return Seq2Seq(encoder, decoder)
+
+
+def translate(
+    model: Seq2Seq, source_ids: Sequence[int], *, max_len: int = 64
+) -> tuple[list[int], Tensor | None]:
+    """Greedy translation of one source sequence.
+
+    Args:
+        model: a trained :class:`Seq2Seq`.
+        source_ids: the source token ids, e.g. ``lib.data.encode_date("24 nov. 2026")``.
+
+    Returns:
+        the output ids up to (not including) ``<eos>``, and the attention weights
+        ``(len(output), len(source))`` on the CPU (None for the fixed-context model).
+    """
+    if len(source_ids) == 0:
+        raise ValueError("nothing to translate: source_ids is empty")
+    device = next(model.parameters()).device
+    source = torch.tensor([list(source_ids)], dtype=torch.long, device=device)
+    tokens, weights = model.greedy(source, torch.tensor([len(source_ids)]), max_len=max_len)
+    output = tokens[0].tolist()
+    length = output.index(EOS) if EOS in output else len(output)
+    return output[:length], None if weights is None else weights[0, :length].float().cpu()

@@ -9,6 +9,7 @@ device and read back only every ``log_every`` steps: no host-device sync in the 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -131,6 +132,7 @@ def fit(
     progress: bool = True,
     seed: int = 0,
     description: str = "training",
+    cache: str | None = None,
 ) -> History:
     """Train ``model`` for ``steps`` optimiser steps with Adam and teacher forcing.
 
@@ -148,14 +150,66 @@ def fit(
         log_every: steps between loss read-backs (each read waits for the device).
         progress: show a tqdm bar (False in tests).
         seed: seeds everything before the first step.
+        cache: a name such as ``"ch07-dates"`` to keep the trained weights and history under
+            :func:`cache_dir`. Re-running the same training (same model code and initial
+            weights, data, settings and ``lib`` version) then loads them instead of training
+            again: training is seeded, so the result is the one training would give. None
+            (the default) always trains.
 
     Returns:
         the :class:`History`.
     """
     if steps < 1:
         raise ValueError(f"steps must be a positive number of optimiser steps, got {steps}")
-    seed_everything(seed)
     device = pick_device(device)
+    checkpoint = None
+    if cache is not None:
+        settings = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
+                        eval_every=eval_every, log_every=log_every, seed=seed)
+        checkpoint = cache_dir() / "checkpoints" / f"{cache}-{_fingerprint(model, loader, settings)}.pt"
+        if checkpoint.is_file():
+            history = load_checkpoint(checkpoint, model)["history"]
+            model.to(device).eval()
+            print(f"{description}: loaded the weights this training produced before "
+                  f"({history.train_seconds:.1f} s on {history.device}) from {checkpoint}; "
+                  "delete that file to train again")
+            return history
+    history = _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
+                     eval_every, log_every, progress, seed, description)
+    if checkpoint is not None:
+        save_checkpoint(checkpoint, model, history=history)
+    return history
+
+
+def _fingerprint(model: nn.Module, loader: Iterable[Batch], settings: dict[str, Any]) -> str:
+    """A hash of everything a seeded training run depends on."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    digest.update(repr(model).encode())
+    for module in {type(m) for m in model.modules()}:
+        try:
+            digest.update(inspect.getsource(module).encode())
+        except (OSError, TypeError):  # defined in a notebook cell: its repr above must do
+            digest.update(module.__qualname__.encode())
+    for tensor in model.state_dict().values():
+        digest.update(tensor.detach().cpu().numpy().tobytes())
+    dataset = getattr(loader, "dataset", None)
+    for name in ("source", "source_lengths", "target_in", "target_out"):
+        if isinstance(getattr(dataset, name, None), torch.Tensor):
+            digest.update(getattr(dataset, name).numpy().tobytes())
+    generator = getattr(loader, "generator", None)
+    shuffle_seed = generator.initial_seed() if generator is not None else None
+    digest.update(f"{getattr(loader, 'batch_size', '')}/{shuffle_seed}".encode())
+    for source_file in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source_file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _train(
+    model: nn.Module, loader: Iterable[Batch], steps: int, lr: float, final_lr_fraction: float,
+    clip: float, device: torch.device, evaluate: Callable[[nn.Module], dict[str, float]] | None,
+    eval_every: int, log_every: int, progress: bool, seed: int, description: str,
+) -> History:
+    seed_everything(seed)
     model.to(device)
     use_amp = device.type == "cuda"
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=use_amp or None)
@@ -297,8 +351,3 @@ def load_checkpoint(
         state["history"] = History.from_dict(state["history"])
     return state
 
-
-def config_key(config: dict[str, Any]) -> str:
-    """A short, stable hash of a JSON-able config, for naming cached checkpoints."""
-    text = json.dumps(config, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
