@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import importlib.util
+from pathlib import Path
+
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
 import numpy as np
 import torch
 from matplotlib.axes import Axes
@@ -23,6 +27,24 @@ __all__ = [
 ]
 
 HEATMAP_CMAP = "cividis"
+
+
+def _add_hangul_font() -> None:
+    """Let labels mix Latin and Hangul: DejaVu Sans first, NanumGothic for what it lacks.
+
+    The font file ships in the ``koreanize-matplotlib`` package; we take the file only (its
+    module rewrites global settings on import), and matplotlib falls back glyph by glyph.
+    """
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    font = Path(spec.submodule_search_locations[0]) / "fonts" / "NanumGothic.ttf"
+    if font.is_file():
+        font_manager.fontManager.addfont(str(font))
+        plt.rcParams["font.family"] = ["DejaVu Sans", "NanumGothic"]
+
+
+_add_hangul_font()
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
@@ -183,3 +205,171 @@ def dot_product_geometry(
                 label=f"{name}: q·k = {q @ k:.1f}")
     ax.legend(loc="lower left", fontsize=8)
     return ax
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 08
+# --------------------------------------------------------------------------------------------
+
+
+def curves_plot(
+    x: Sequence[float], curves: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str,
+    ax: Axes | None = None, title: str = "", logx: bool = False, logy: bool = False,
+    styles: Mapping[str, str] | None = None,
+) -> Axes:
+    """One line per named curve against a shared ``x`` (e.g. a statistic against the size ``d``).
+
+    ``styles`` maps a curve's name to a matplotlib format string (``"k--"`` for a dashed
+    reference line); the others get the colour cycle with markers.
+    """
+    ax = _axes(ax, (5, 3.5))
+    xs = _numpy(x)
+    markers = "os^dv"
+    for index, (name, ys) in enumerate(curves.items()):
+        values = _numpy(ys)
+        if values.shape != xs.shape:
+            raise ValueError(f"curve {name!r} has {values.shape} points for {xs.shape} x values")
+        if styles and name in styles:
+            ax.plot(xs, values, styles[name], label=name)
+        else:
+            ax.plot(xs, values, marker=markers[index % len(markers)], markersize=4, label=name)
+    if logx:
+        ax.set_xscale("log", base=2)
+    if logy:
+        ax.set_yscale("log", base=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+__all__ += ["curves_plot"]
+
+
+# --------------------------------------------------------------------------------------------
+# Chapters 04-06: weights as bars, and the weighted average inside the keys' convex hull.
+# --------------------------------------------------------------------------------------------
+
+
+def weights_bar_chart(
+    weights: Mapping[str, torch.Tensor | np.ndarray | Sequence[float]], tokens: Sequence[str], *,
+    ax: Axes | None = None, title: str = "", xlabel: str = "source token (key)",
+    ylabel: str = "attention weight", annotate: bool = True,
+) -> Axes:
+    """Attention weights over the ``T`` keys as grouped bars, one colour per named setting.
+
+    Args:
+        weights: ``{setting: weights (T,)}``, e.g. ``{"without mask": ..., "with mask": ...}``.
+        tokens: the ``T`` source tokens, one group of bars each.
+        annotate: write each weight (two decimals) above its bar.
+    """
+    rows = {name: _numpy(values).reshape(-1) for name, values in weights.items()}
+    for name, values in rows.items():
+        if values.shape != (len(tokens),):
+            raise ValueError(
+                f"weights {name!r} have {values.size} entries for {len(tokens)} tokens: pass one "
+                "weight per source token, shape (T,)"
+            )
+    ax = _axes(ax, (max(4.0, 1.1 * len(tokens) + 2), 3.2))
+    width = 0.8 / max(len(rows), 1)
+    positions = np.arange(len(tokens))
+    for index, (name, values) in enumerate(rows.items()):
+        offset = (index - (len(rows) - 1) / 2) * width
+        bars = ax.bar(positions + offset, values, width=width * 0.95, label=name)
+        if annotate:
+            ax.bar_label(bars, labels=[f"{value:.2f}" for value in values], fontsize=7, padding=1)
+    ax.set_xticks(positions)
+    ax.set_xticklabels([_printable(token) for token in tokens])
+    ax.set_ylim(0, 1.12)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if len(rows) > 1:
+        ax.legend(fontsize=8, loc="upper left")
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def _convex_hull(points: np.ndarray) -> np.ndarray:
+    """Andrew's monotone chain: the hull's corners ``(H, 2)`` in counter-clockwise order."""
+    unique = np.unique(points, axis=0)
+    if len(unique) < 3:
+        return unique
+    order = unique[np.lexsort((unique[:, 1], unique[:, 0]))]
+
+    def half(sequence: np.ndarray) -> list[np.ndarray]:
+        chain: list[np.ndarray] = []
+        for point in sequence:
+            while len(chain) >= 2 and np.cross(chain[-1] - chain[-2], point - chain[-2]) <= 0:
+                chain.pop()
+            chain.append(point)
+        return chain
+
+    lower, upper = half(order), half(order[::-1])
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def convex_hull_plot(
+    keys: Mapping[str, Sequence[float]], *, points: torch.Tensor | np.ndarray | None = None,
+    highlight: Mapping[str, Sequence[float]] | None = None, ax: Axes | None = None,
+    title: str = "", xlabel: str = "dimension 1", ylabel: str = "dimension 2",
+) -> Axes:
+    """2-D keys as arrows, their convex hull shaded, and weighted averages as dots.
+
+    Args:
+        keys: ``{name: key (2,)}``, the ``T`` keys (two give a segment, three or more a polygon).
+        points: ``(N, 2)`` weighted averages of the keys (context vectors), drawn as small dots.
+        highlight: ``{name: point (2,)}`` drawn large and labelled, e.g. ``{"c": context}``.
+    """
+    ax = vectors_plot({name: _numpy(key) for name, key in keys.items()}, ax=ax, title=title,
+                      xlabel=xlabel, ylabel=ylabel)
+    corners = _convex_hull(np.stack([_numpy(key) for key in keys.values()]))
+    if len(corners) >= 3:
+        ax.fill(corners[:, 0], corners[:, 1], color="grey", alpha=0.2, lw=0,
+                label="convex hull of the keys")
+    elif len(corners) == 2:
+        ax.plot(corners[:, 0], corners[:, 1], color="grey", lw=6, alpha=0.3, solid_capstyle="round",
+                label="segment between the keys")
+    if points is not None:
+        values = _numpy(points)
+        if values.ndim != 2 or values.shape[1] != 2:
+            raise ValueError(f"points must have shape (N, 2), got {values.shape}")
+        ax.scatter(values[:, 0], values[:, 1], s=6, color="black", alpha=0.5,
+                   label="weighted averages (random weights)")
+    for name, point in (highlight or {}).items():
+        x, y = _numpy(point)
+        ax.scatter([x], [y], s=60, marker="*", color="black", zorder=5)
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, -12), fontsize=10)
+    ax.legend(loc="best", fontsize=8)
+    return ax
+
+
+def vector_sum_plot(
+    parts: Mapping[str, Sequence[float]], *, total_label: str = "sum", ax: Axes | None = None,
+    title: str = "", xlabel: str = "dimension 1", ylabel: str = "dimension 2",
+) -> Axes:
+    """2-D vectors ``{name: (2,)}`` added tip to tail, and their sum as a dashed black arrow.
+
+    Each part starts where the one before ends; the sum runs from the origin to the last tip and
+    is labelled ``total_label`` just below its tip.
+    """
+    vectors = {name: _numpy(vector) for name, vector in parts.items()}
+    for name, vector in vectors.items():
+        if vector.shape != (2,):
+            raise ValueError(f"vector {name!r} must have 2 entries, got shape {vector.shape}")
+    starts, position = {}, np.zeros(2)
+    for name, vector in vectors.items():
+        starts[name] = position
+        position = position + vector
+    ax = vectors_plot(vectors, origin=starts, ax=ax, title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.annotate("", xy=position, xytext=(0, 0),
+                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5, "ls": "--"})
+    ax.annotate(total_label, position, textcoords="offset points", xytext=(-10, -16), fontsize=10)
+    return ax
+
+
+__all__ += ["weights_bar_chart", "convex_hull_plot", "vector_sum_plot"]
