@@ -210,6 +210,11 @@ def _train(
     eval_every: int, log_every: int, progress: bool, seed: int, description: str,
 ) -> History:
     seed_everything(seed)
+    if device.type == "cpu":
+        # As the loss nears zero, gradients and Adam's moments underflow into denormal floats,
+        # which x86 CPUs handle in microcode: training then slows down five- to tenfold.
+        # Flushing them to zero changes nothing measurable and keeps the speed.
+        torch.set_flush_denormal(True)
     model.to(device)
     use_amp = device.type == "cuda"
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=use_amp or None)
