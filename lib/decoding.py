@@ -1,0 +1,252 @@
+"""Decoding: turning a trained :class:`~lib.models.Seq2Seq` into output sentences.
+
+* :func:`greedy_decode` takes the most likely token at every step (it wraps
+  :meth:`Seq2Seq.greedy <lib.models.Seq2Seq.greedy>`). It is *myopic*: a token that looks best
+  now may force poor tokens later.
+* :func:`beam_search` keeps the ``K`` best partial translations (the *beam*) at every step,
+  for a whole batch at once: the batch of ``B`` sources becomes ``B * K`` rows, one per
+  hypothesis, and every step is one call of ``decoder.step`` (the same call training uses), so
+  it works for both decoders of the course.
+* :func:`sequence_log_probs` scores given outputs with teacher forcing: the quantity beam search
+  maximises, used to compare searches.
+
+**Length normalisation.** Every extra token multiplies the probability by a number below 1, so a
+raw log-probability prefers short outputs. Beam search ranks *finished* hypotheses by
+
+    score(Y) = log P(Y | X) / lp(|Y|)
+
+where ``|Y|`` counts the output tokens including the final ``<eos>``, ``alpha = length_penalty``
+and ``lp`` is one of (``normalisation=``)
+
+* ``"length"`` (the default): ``lp = |Y| ** alpha``; ``alpha = 1`` ranks by the mean
+  log-probability per token (fairseq's ``lenpen``);
+* ``"gnmt"``: ``lp = ((5 + |Y|) / 6) ** alpha`` (Wu et al., 2016), a gentler push (GNMT uses
+  ``alpha`` 0.6-0.7).
+
+``alpha = 0`` turns normalisation off (plain log-probability) in both.
+
+Output convention (shared with :meth:`Seq2Seq.greedy`): tokens ``(B, L')``, each row ending at
+its first :data:`~lib.data.EOS` and padded with :data:`~lib.data.PAD`; a row that never chose
+``<eos>`` within ``max_len`` steps has ``max_len`` tokens and no ``<eos>``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .data import EOS, PAD, SOS
+from .models import Encoded, Seq2Seq
+
+__all__ = ["Decoded", "NORMALISATIONS", "greedy_decode", "beam_search", "length_penalty_factor",
+           "sequence_log_probs"]
+
+NORMALISATIONS = ("length", "gnmt")
+
+
+class Decoded(NamedTuple):
+    """What a search returns.
+
+    Attributes:
+        tokens: ``(B, L')`` int64, as in the module docstring.
+        weights: ``(B, L', T)`` attention weights of the returned hypothesis (zeros after its
+            end), or None for a model without attention.
+        scores: ``(B,)`` the search's score of each returned hypothesis: its log-probability
+            divided by ``lp`` (:func:`length_penalty_factor`). None for :func:`greedy_decode`.
+    """
+
+    tokens: Tensor
+    weights: Tensor | None
+    scores: Tensor | None = None
+
+
+def _check_model(model: object) -> None:
+    if not (isinstance(model, nn.Module) and hasattr(model, "encoder")
+            and hasattr(getattr(model, "decoder", None), "step")):
+        raise TypeError(f"model must be a Seq2Seq (an nn.Module with .encoder and .decoder.step), "
+                        f"got {type(model).__name__}")
+
+
+def _check_max_len(max_len: object) -> int:
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+        raise ValueError(f"max_len must be a positive int (the most output tokens), got {max_len!r}")
+    return max_len
+
+
+def length_penalty_factor(length: int | Tensor, alpha: float, normalisation: str = "length") -> float | Tensor:
+    """``lp(length)``: ``length ** alpha`` (``"length"``) or ``((5 + length) / 6) ** alpha``
+    (``"gnmt"``); both are 1 for ``alpha = 0`` or ``length = 1``, and grow with ``length``."""
+    if normalisation == "length":
+        return length ** alpha
+    if normalisation == "gnmt":
+        return ((5 + length) / 6) ** alpha
+    raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+
+
+def greedy_decode(model: Seq2Seq, source: Tensor, source_lengths: Tensor, max_len: int = 64) -> Decoded:
+    """The most likely token at every step: :meth:`Seq2Seq.greedy`, with checked arguments.
+
+    Args:
+        source: ``(B, T)`` source ids; source_lengths: ``(B,)`` int64 on the CPU.
+        max_len: the most output tokens (``<eos>`` included).
+
+    Returns:
+        :class:`Decoded` with tokens ``(B, L')``, weights ``(B, L', T)`` or None, scores None.
+    """
+    _check_model(model)
+    tokens, weights = model.greedy(source, source_lengths, max_len=_check_max_len(max_len))
+    return Decoded(tokens, weights, None)
+
+
+def _repeat(encoded: Encoded, beams: int) -> Encoded:
+    """Each source's encoding ``beams`` times in a row: ``(B, ...)`` -> ``(B * K, ...)``."""
+    return Encoded(encoded.states.repeat_interleave(beams, 0), encoded.final.repeat_interleave(beams, 0),
+                   encoded.mask.repeat_interleave(beams, 0))
+
+
+def _gather_beams(values: Tensor, index: Tensor) -> Tensor:
+    """``values (B, K, ...)``, ``index (B, J)`` of beams -> ``(B, J, ...)``: each row's chosen beams."""
+    expanded = index.reshape(*index.shape, *([1] * (values.dim() - 2))).expand(-1, -1, *values.shape[2:])
+    return values.gather(1, expanded)
+
+
+@torch.no_grad()
+def beam_search(model: Seq2Seq, source: Tensor, source_lengths: Tensor, *, beam_size: int = 5,
+                max_len: int = 64, length_penalty: float = 1.0, normalisation: str = "length") -> Decoded:
+    """Batched beam search with finished hypotheses kept and length normalisation.
+
+    At step ``t`` each of the ``K`` live hypotheses of a source proposes every token, scored by
+    its summed log-probability; of the ``2K`` best proposals, the ``<eos>`` ones among the first
+    ``K`` join the source's pool of *finished* hypotheses (ranked by the normalised score of the
+    module docstring; the pool keeps the ``K`` best), and the best ``K`` others live on. A source
+    is done when its best finished score beats anything a live hypothesis could still reach: a
+    log-probability only falls as tokens are added, so a live hypothesis with log-probability
+    ``s`` can reach at most ``s / lp(max_len)``. This makes the stop exact: running on to
+    ``max_len`` would return the same result. Hypotheses still live at ``max_len`` join the pool
+    unfinished. With ``beam_size=1`` and ``length_penalty=0`` this is greedy decoding exactly.
+
+    Args:
+        model: a :class:`~lib.models.Seq2Seq` (either decoder).
+        source: ``(B, T)`` source ids; source_lengths: ``(B,)`` int64 on the CPU.
+        beam_size: ``K >= 1``, hypotheses kept per source.
+        max_len: the most output tokens (``<eos>`` included), ``>= 1``.
+        length_penalty: ``alpha >= 0`` of ``lp``; 0 ranks by plain log-probability.
+        normalisation: ``"length"`` or ``"gnmt"``, the ``lp`` of the module docstring.
+
+    Returns:
+        :class:`Decoded`: the best hypothesis per source, tokens ``(B, L')``, its attention
+        weights ``(B, L', T)`` (None without attention) and its score ``(B,)``.
+    """
+    _check_model(model)
+    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+        raise ValueError(f"beam_size must be an int >= 1 (hypotheses kept per source), got {beam_size!r}")
+    max_len = _check_max_len(max_len)
+    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) \
+            or not math.isfinite(length_penalty) or length_penalty < 0:
+        raise ValueError(f"length_penalty must be a finite number >= 0 (the alpha of lp; 0 = no length "
+                         f"normalisation), got {length_penalty!r}")
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+    encoded = model.encoder(source, source_lengths)
+    batch, src_len, device = source.shape[0], source.shape[1], source.device
+    beams = beam_size
+    encoded_k = _repeat(encoded, beams)                            # (B*K, T, d)
+    hidden = encoded_k.final.unsqueeze(0).contiguous()             # (1, B*K, d)
+    last = torch.full((batch * beams, 1), SOS, dtype=torch.long, device=device)
+    # Live beams: summed log-probs (B, K); only beam 0 is live at first, so the first step
+    # expands one hypothesis, not K copies of it.
+    alive_scores = torch.full((batch, beams), float("-inf"), device=device)
+    alive_scores[:, 0] = 0.0
+    alive_tokens = torch.empty((batch, beams, 0), dtype=torch.long, device=device)   # (B, K, t)
+    alive_weights = torch.empty((batch, beams, 0, src_len), device=device)           # (B, K, t, T)
+    # The pool of finished hypotheses, padded to max_len.
+    pool_scores = torch.full((batch, beams), float("-inf"), device=device)           # normalised
+    pool_tokens = torch.full((batch, beams, max_len), PAD, dtype=torch.long, device=device)
+    pool_weights = torch.zeros((batch, beams, max_len, src_len), device=device)
+    uses_attention = False
+    best_possible_lp = length_penalty_factor(max_len, length_penalty, normalisation)
+
+    def add_to_pool(scores: Tensor, tokens: Tensor, weights: Tensor) -> None:
+        """Merge candidates (B, J) with their tokens (B, J, t) into the pool; keep the best K."""
+        nonlocal pool_scores, pool_tokens, pool_weights
+        length = tokens.shape[2]
+        tokens = F.pad(tokens, (0, max_len - length), value=PAD)
+        weights = F.pad(weights, (0, 0, 0, max_len - length))
+        all_scores = torch.cat([pool_scores, scores], 1)                              # (B, K+J)
+        pool_scores, keep = all_scores.topk(beams, dim=1)
+        pool_tokens = _gather_beams(torch.cat([pool_tokens, tokens], 1), keep)
+        pool_weights = _gather_beams(torch.cat([pool_weights, weights], 1), keep)
+
+    for step in range(1, max_len + 1):
+        logits, hidden, step_weights = model.decoder.step(last, hidden, encoded_k)
+        log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)                     # (B*K, V)
+        vocab = log_probs.shape[-1]
+        if step_weights is None:
+            step_weights = torch.zeros((batch * beams, 1, src_len), device=device)
+        else:
+            uses_attention = True
+        candidates = (alive_scores.reshape(-1, 1) + log_probs).reshape(batch, beams * vocab)
+        top_scores, top_index = candidates.topk(min(2 * beams, beams * vocab), dim=1)  # (B, 2K)
+        top_beam, top_token = top_index // vocab, top_index % vocab
+        # Every candidate's history: its parent beam's tokens and weights, plus this step.
+        parent_weights = step_weights.float().reshape(batch, beams, 1, src_len)
+        history_tokens = torch.cat([_gather_beams(alive_tokens, top_beam), top_token.unsqueeze(2)], 2)
+        history_weights = torch.cat([_gather_beams(alive_weights, top_beam),
+                                     _gather_beams(parent_weights, top_beam)], 2)
+        # <eos> among the K best proposals: finished.
+        is_eos = top_token == EOS
+        ranked_first = torch.arange(top_scores.shape[1], device=device) < beams
+        finished = is_eos & ranked_first & torch.isfinite(top_scores)
+        if bool(finished.any()):
+            normalised = top_scores / length_penalty_factor(step, length_penalty, normalisation)
+            add_to_pool(normalised.masked_fill(~finished, float("-inf")), history_tokens, history_weights)
+        # The best K proposals that are not <eos> live on (2K proposals hold at most K <eos>).
+        alive_scores, keep = top_scores.masked_fill(is_eos, float("-inf")).topk(beams, dim=1)
+        alive_tokens = _gather_beams(history_tokens, keep)
+        alive_weights = _gather_beams(history_weights, keep)
+        chosen_beam = _gather_beams(top_beam, keep)                                   # (B, K)
+        rows = (torch.arange(batch, device=device).unsqueeze(1) * beams + chosen_beam).reshape(-1)
+        hidden = hidden.index_select(1, rows)
+        last = alive_tokens[:, :, -1].reshape(-1, 1)
+        # Done when no live hypothesis can beat the best finished one, whatever it adds.
+        best_alive_bound = alive_scores.max(1).values / best_possible_lp
+        if bool((pool_scores.max(1).values >= best_alive_bound).all()):
+            break
+    else:  # max_len reached: the live hypotheses compete unfinished
+        add_to_pool(alive_scores / best_possible_lp, alive_tokens, alive_weights)
+
+    best_scores, best = pool_scores.max(1)                                            # (B,)
+    tokens = _gather_beams(pool_tokens, best.unsqueeze(1)).squeeze(1)                 # (B, max_len)
+    weights = _gather_beams(pool_weights, best.unsqueeze(1)).squeeze(1)               # (B, max_len, T)
+    width = max(int((tokens != PAD).sum(1).max()), 1)
+    return Decoded(tokens[:, :width], weights[:, :width] if uses_attention else None, best_scores)
+
+
+@torch.no_grad()
+def sequence_log_probs(model: Seq2Seq, source: Tensor, source_lengths: Tensor, tokens: Tensor) -> Tensor:
+    """``log P(tokens | source)`` per row, by teacher forcing: the sum over the row's tokens up to
+    and including its first ``<eos>`` (the whole row if it has none; ``PAD`` after ``<eos>`` is
+    ignored).
+
+    Args:
+        source: ``(B, T)``; source_lengths: ``(B,)`` on the CPU; tokens: ``(B, L)`` as a search
+            returns them (no leading ``<sos>``).
+
+    Returns:
+        ``(B,)`` float32 log-probabilities.
+    """
+    _check_model(model)
+    if tokens.dim() != 2 or tokens.shape[0] != source.shape[0]:
+        raise ValueError(f"tokens must have shape (batch, out_len) with batch {source.shape[0]}, "
+                         f"got {tuple(tokens.shape)}")
+    encoded = model.encoder(source, source_lengths)
+    start = torch.full((tokens.shape[0], 1), SOS, dtype=torch.long, device=tokens.device)
+    inputs = torch.cat([start, tokens[:, :-1]], 1)                                    # (B, L)
+    logits, _, _ = model.decoder.step(inputs, encoded.final.unsqueeze(0), encoded)
+    log_probs = F.log_softmax(logits.float(), -1).gather(2, tokens.unsqueeze(2)).squeeze(2)  # (B, L)
+    after_eos = (tokens == EOS).long().cumsum(1) - (tokens == EOS).long() > 0         # past the 1st <eos>
+    return log_probs.masked_fill(after_eos, 0.0).sum(1)
