@@ -9,7 +9,6 @@ site in tests/test_site.py.
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import json
 import re
 import subprocess
@@ -21,17 +20,7 @@ import nbformat
 import pytest
 
 
-def _load_book():
-    name = "book_site_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "site" / "book.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-book = _load_book()
+import book_site as book  # tests/book_site.py: the book's files, as the tests read them
 SETUP_TEXT = book.SETUP_CELL.read_text(encoding="utf-8").strip()
 REPO = book.repository()
 PAGES = book.pages(include_root=False)

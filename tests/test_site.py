@@ -18,7 +18,6 @@ download is not used) or at the path in $CHROMIUM.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import re
@@ -34,17 +33,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 
-def _load_book():
-    name = "book_site_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "site" / "book.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-book = _load_book()
+import book_site as book  # tests/book_site.py: the book's files, as the tests read them
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "_config.yml"
 TOC = ROOT / "_toc.yml"
 SETUP_CELL = ROOT / "chapters" / "_setup_cell.py"
