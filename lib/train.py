@@ -185,7 +185,9 @@ def _fingerprint(model: nn.Module, loader: Iterable[Batch], settings: dict[str, 
     """A hash of everything a seeded training run depends on."""
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     digest.update(repr(model).encode())
-    for module in {type(m) for m in model.modules()}:
+    # Sorted: a set of classes iterates in id() order, which differs from process to process.
+    classes = {type(m) for m in model.modules()}
+    for module in sorted(classes, key=lambda cls: (cls.__module__, cls.__qualname__)):
         try:
             digest.update(inspect.getsource(module).encode())
         except (OSError, TypeError):  # defined in a notebook cell: its repr above must do

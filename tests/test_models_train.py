@@ -221,3 +221,22 @@ def test_translate_one_sequence():
     assert weights.shape == (len(output), 4)
     with pytest.raises(ValueError, match="nothing to translate"):
         translate(model, [])
+
+
+def test_training_fingerprint_is_the_same_in_another_process():
+    """The cache key must not depend on the process (set order of classes, ids, hashing)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from lib.train import _fingerprint\n"
+        "from lib.models import build_model\n"
+        "from lib.data import PairDataset, make_loader, reversal_vocab\n"
+        "v = reversal_vocab()\n"
+        "m = build_model('attention', len(v), len(v), hidden_size=16, embed_size=8)\n"
+        "loader = make_loader(PairDataset(['abc', 'de'], ['cba', 'ed'], v, v), 2)\n"
+        "print(_fingerprint(m, loader, {'steps': 1}))\n"
+    )
+    keys = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+            for _ in range(3)}
+    assert len(keys) == 1, keys
