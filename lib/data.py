@@ -27,7 +27,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 __all__ = [
-    "PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "Batch", "PairDataset", "make_loader",
+    "PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "Batch", "PairDataset", "make_loader", "collate_batch",
     "source_mask", "DATE_LOCALES", "DATE_FORMATS", "format_date", "random_dates", "date_pairs",
     "date_vocabs", "encode_date", "REVERSAL_ALPHABET", "reversal_pairs", "reversal_vocab",
 ]
@@ -235,7 +235,8 @@ class PairDataset(Dataset):
         )
 
 
-def _identity(batch: Batch) -> Batch:
+def collate_batch(batch: Batch) -> Batch:
+    """The ``collate_fn`` for :class:`PairDataset`: its ``__getitems__`` already made the Batch."""
     return batch
 
 
@@ -247,7 +248,7 @@ def make_loader(
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(
         dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
-        collate_fn=_identity, drop_last=drop_last,
+        collate_fn=collate_batch, drop_last=drop_last,
     )
 
 

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Sampler
 
-from .data import EOS, PAD, UNK, PairDataset, Vocab, make_loader
+from .data import EOS, PAD, UNK, PairDataset, Vocab, collate_batch, make_loader
 from .decoding import beam_search, greedy_decode, length_penalty_factor, sequence_log_probs
 from .metrics import Scores, corpus_scores
 from .models import Seq2Seq, build_model
@@ -167,11 +167,7 @@ class LengthBuckets(Sampler[list[int]]):
 
 def bucketed_loader(dataset: PairDataset, batch_size: int, seed: int = 0) -> DataLoader:
     """A ``DataLoader`` of :class:`~lib.data.Batch` es from :class:`LengthBuckets`."""
-    return DataLoader(dataset, batch_sampler=LengthBuckets(dataset, batch_size, seed), collate_fn=_identity)
-
-
-def _identity(batch):  # noqa: ANN001, ANN202 - PairDataset already returns a Batch
-    return batch
+    return DataLoader(dataset, batch_sampler=LengthBuckets(dataset, batch_size, seed), collate_fn=collate_batch)
 
 
 def train_model(kind: str, data: TranslationData, plan: Plan, *, seed: int = 0,
