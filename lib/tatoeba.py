@@ -9,7 +9,7 @@ This module gets that file, checks it is the file we expect, parses it into :cla
 objects, tokenises them (:mod:`lib.text`) and splits them into train/validation/test sets that share
 no sentence. Where the file comes from, first match wins:
 
-1. the ``mirror`` argument, a folder laid out like ``shared/data/tatoeba`` (``fra-eng/fra.txt``,
+1. the ``mirror`` argument, a folder laid out like ``shared/data/tatoeba-full`` (``fra-eng/fra.txt``,
    ``kor-eng/kor.txt``): for machines without internet, such as the course's CI;
 2. the environment variable ``ATTENTION_COURSE_TATOEBA_MIRROR``, the same kind of folder;
 3. the zip in the cache folder (``~/.cache/attention-step-by-step/tatoeba``, or
@@ -62,15 +62,16 @@ class PairSpec:
     url: str                    # the zip to download
     zip_sha1: str | None        # pinned sha1 of that zip; None where no stable copy exists
     member: str                 # the text file inside the zip (and inside the mirror's folder)
-    mirror_sha256: str          # sha256 of <mirror>/<name>/<member>, as in shared/data/tatoeba/README.md
+    mirror_sha256: str          # sha256 of <mirror>/<name>/<member>, as in shared/data/tatoeba-full/README.md
     direction: tuple[str, str]  # (source, target) the course translates; the file's English column is first
 
 
 PAIRS: dict[str, PairSpec] = {
-    # d2l's stable copy of manythings' file: an older release, two columns (no attribution).
+    # d2l's stable copy of manythings' file: the release of 2019-04-07, 167,130 pairs, two columns
+    # (no attribution). The mirror holds that zip's fra.txt whole, so both paths give the same pairs.
     "fra-eng": PairSpec("fra-eng", "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip",
                         "94646ad1522d915e7b0f9296181140edcf86a4f5", "fra.txt",
-                        "d952b56a181da5270b7bb4ded3f3bbe61e67a9b1de0e0fbc1d46438c71fb55a7", ("eng", "fra")),
+                        "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104", ("eng", "fra")),
     # manythings updates this zip in place and publishes no checksum: we check it is a zip holding kor.txt.
     "kor-eng": PairSpec("kor-eng", "https://www.manythings.org/anki/kor-eng.zip", None, "kor.txt",
                         "6c9d8de3e500306997e4083274fb0038ef521651ffb2b7923e4e607a59d09dbc", ("kor", "eng")),
@@ -117,7 +118,7 @@ class TatoebaNotFoundError(TatoebaError, FileNotFoundError):
 
 
 _OFFLINE_HINT = (f"pass mirror='path/to/tatoeba' to load_pairs()/load_splits(), or set {MIRROR_ENV} to "
-                 "a folder laid out like shared/data/tatoeba (fra-eng/fra.txt, kor-eng/kor.txt)")
+                 "a folder laid out like shared/data/tatoeba-full (fra-eng/fra.txt, kor-eng/kor.txt)")
 
 
 def _spec(pair: str) -> PairSpec:
@@ -242,9 +243,9 @@ def _read_text(spec: PairSpec, mirror: str | Path | None, cache_dir: Path | None
         path = Path(mirror).expanduser() / spec.name / spec.member
         if not path.is_file():
             raise TatoebaNotFoundError(f"the Tatoeba mirror has no {path}: a mirror folder must be laid out "
-                                       f"like shared/data/tatoeba, with {spec.name}/{spec.member} inside.")
+                                       f"like shared/data/tatoeba-full, with {spec.name}/{spec.member} inside.")
         _check_digest(path, "sha256", spec.mirror_sha256,
-                      "Copy it again from the course's shared/data/tatoeba, or delete it to download instead.")
+                      "Copy it again from the course's shared/data/tatoeba-full, or delete it to download instead.")
         return _decode(path.read_bytes(), str(path)), str(path)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     if not download and not (cache_dir / f"{spec.name}.zip").exists():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -29,13 +30,10 @@ from .tatoeba import Splits, TokenizedPair
 from .text import detokenize, tokenize
 from .train import History, fit, pick_device
 
-__all__ = ["LARGE_CORPUS", "Plan", "plan_training", "restrict_length", "TranslationData", "prepare",
+__all__ = ["Plan", "CPU_PLAN", "GPU_PLAN", "plan_training", "restrict_length", "sample_by_length", "select",
+           "TranslationData", "prepare", "LengthBucket", "scores_by_length", "AlignmentShare", "alignment_shares",
            "LengthBuckets", "bucketed_loader", "train_model", "Evaluation", "evaluate_split",
            "Translation", "translate", "markdown_table", "html_table"]
-
-#: Training pairs from which a corpus counts as "large" (the full French file; the mirror has ~4k).
-LARGE_CORPUS = 20_000
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -43,6 +41,8 @@ class Plan:
 
     Attributes:
         max_len: longest sentence kept, in tokens, on either side (every split).
+        train_pairs, validation_pairs, test_pairs: how many pairs of each split to keep, drawn by
+            :func:`sample_by_length`; None keeps them all.
         embed_size, hidden_size: model widths.
         batch_size, steps, lr: the optimiser's schedule (:func:`~lib.train.fit`).
         min_count: a token enters the vocabulary if seen this often in training.
@@ -51,6 +51,9 @@ class Plan:
     """
 
     max_len: int
+    train_pairs: int | None
+    validation_pairs: int | None
+    test_pairs: int | None
     embed_size: int
     hidden_size: int
     batch_size: int
@@ -62,39 +65,41 @@ class Plan:
     length_penalty: float = 1.0
 
 
-def plan_training(splits: Splits, device: str | torch.device | None = None, *, epochs: float = 15.0,
-                  max_len: int = 24, max_steps: int | None = None) -> Plan:
-    """Sizes from the data and the device, by one rule written down here:
+#: Chapter 09 on a CPU: a length-stratified sample, sized so that the chapter runs in minutes on two cores.
+CPU_PLAN = Plan(max_len=24, train_pairs=8_000, validation_pairs=500, test_pairs=1_200, embed_size=64,
+                hidden_size=128, batch_size=64, steps=800, lr=6e-3, min_count=3)
+#: Chapter 09 on a GPU: every pair, a wider model; ``steps`` is set by :func:`plan_training`.
+GPU_PLAN = Plan(max_len=24, train_pairs=None, validation_pairs=None, test_pairs=None, embed_size=128,
+                hidden_size=256, batch_size=128, steps=20_000, lr=3e-3, min_count=2)
+#: Passes over the training pairs on a GPU.
+GPU_EPOCHS = 10
 
-    * ``max_len = 24`` tokens on either side: the whole French mirror, and nine Korean pairs in
-      ten (Korean counts syllables, so its sentences are long in tokens).
-    * a *small* corpus (fewer than 20,000 training pairs within ``max_len``, like the mirror's
-      ~4k): hidden 128, embeddings 64, batches of 64, learning rate 6e-3; a *large* one (the
-      full French file): hidden 256, embeddings 128, batches of 128, learning rate 3e-3. The
-      vocabularies hold the tokens seen at least twice in training; the others become
-      ``<unk>``, so the model learns what to do with a word it does not know, as it must at test
-      time.
-    * ``steps = epochs * pairs / batch_size`` (15 passes over the training pairs by default),
-      capped at ``max_steps``: 1,600 on a CPU (a laptop or Colab's CPU finishes in minutes),
-      20,000 on a GPU. On the mirror the cap never binds, so a CPU and a GPU run the same plan.
+
+def plan_training(splits: Splits, device: str | torch.device | None = None) -> Plan:
+    """The plan for ``splits`` on ``device``, by one rule written down here:
+
+    * **On a GPU** (CUDA), the whole corpus: :data:`GPU_PLAN`, with ``steps`` enough for
+      :data:`GPU_EPOCHS` passes over the training pairs of at most ``max_len`` tokens, but no fewer
+      than the CPU plan's steps (a small corpus such as the Korean one) and no more than 20,000.
+    * **Anywhere else** (a CPU, Apple's MPS), :data:`CPU_PLAN`: a seeded, length-stratified sample of
+      every split (:func:`sample_by_length`; a split smaller than its quota is kept whole, as the
+      Korean file's are) and a fixed number of steps, so that the whole chapter runs in a few minutes
+      on two CPU cores.
+
+    The rule looks at the device and at the corpus's size, never at where the file came from, so
+    the full file read from a mirror and the same file downloaded give the same plan.
 
     Args:
         splits: all pairs of one language pair (before any length filter).
         device: the training device; :func:`~lib.train.pick_device` when None.
-        epochs: passes over the training pairs.
-        max_len: longest sentence kept, in tokens.
-        max_steps: overrides the device's cap.
     """
-    device = pick_device(device)
-    pairs = sum(len(p.source) <= max_len and len(p.target) <= max_len for p in splits.train)
+    if pick_device(device).type != "cuda":
+        return CPU_PLAN
+    pairs = sum(len(p.source) <= GPU_PLAN.max_len and len(p.target) <= GPU_PLAN.max_len for p in splits.train)
     if pairs == 0:
-        raise ValueError(f"{splits.pair} has no training pair of at most {max_len} tokens: nothing to plan")
-    large = pairs >= LARGE_CORPUS
-    hidden, batch, lr = (256, 128, 3e-3) if large else (128, 64, 6e-3)
-    cap = max_steps if max_steps is not None else (20_000 if device.type == "cuda" else 1_600)
-    steps = max(1, min(cap, round(epochs * pairs / batch)))
-    return Plan(max_len=max_len, embed_size=hidden // 2, hidden_size=hidden, batch_size=batch,
-                steps=steps, lr=lr)
+        raise ValueError(f"{splits.pair} has no training pair of at most {GPU_PLAN.max_len} tokens: nothing to plan")
+    epochs_steps = round(GPU_EPOCHS * pairs / GPU_PLAN.batch_size)
+    return replace(GPU_PLAN, steps=min(GPU_PLAN.steps, max(CPU_PLAN.steps, epochs_steps)))
 
 
 def restrict_length(splits: Splits, max_len: int) -> Splits:
@@ -102,6 +107,42 @@ def restrict_length(splits: Splits, max_len: int) -> Splits:
     def keep(examples: list[TokenizedPair]) -> list[TokenizedPair]:
         return [e for e in examples if len(e.source) <= max_len and len(e.target) <= max_len]
     return replace(splits, train=keep(splits.train), validation=keep(splits.validation), test=keep(splits.test))
+
+
+def sample_by_length(examples: Sequence[TokenizedPair], size: int | None, seed: int = 0) -> list[TokenizedPair]:
+    """A seeded sample of ``size`` pairs in which every source length is represented, in file order.
+
+    Each source length (in tokens) is a stratum, and every stratum gets the same quota: a length
+    with fewer pairs than its quota gives all of them and its unused share goes to the others. Short
+    sentences fill most of Tatoeba (half of the English ones have 7 tokens or fewer), so the sample
+    holds relatively more long sentences than the file: the ones where a fixed-size context
+    vector runs out of room. ``size=None``, or a size at least ``len(examples)``, keeps every pair.
+    """
+    if size is None or size >= len(examples):
+        return list(examples)
+    if size < 1:
+        raise ValueError(f"size must be a positive number of pairs or None, got {size}")
+    strata: dict[int, list[int]] = {}
+    for index, example in enumerate(examples):
+        strata.setdefault(len(example.source), []).append(index)
+    generator = random.Random(seed)
+    chosen: list[int] = []
+    left = size
+    by_count = sorted(strata.items(), key=lambda item: (len(item[1]), item[0]))  # small strata first
+    for position, (_, members) in enumerate(by_count):
+        take = min(len(members), left // (len(by_count) - position))
+        chosen += generator.sample(members, take)
+        left -= take
+    return [examples[index] for index in sorted(chosen)]
+
+
+def select(splits: Splits, plan: Plan, seed: int = 0) -> Splits:
+    """The pairs ``plan`` trains and tests on: at most ``plan.max_len`` tokens on either side, then
+    :func:`sample_by_length` in each split."""
+    short = restrict_length(splits, plan.max_len)
+    return replace(short, train=sample_by_length(short.train, plan.train_pairs, seed),
+                   validation=sample_by_length(short.validation, plan.validation_pairs, seed),
+                   test=sample_by_length(short.test, plan.test_pairs, seed))
 
 
 @dataclass
@@ -239,6 +280,106 @@ def evaluate_split(model: Seq2Seq, data: TranslationData, split: str = "test", *
     hypotheses = [detokenize(tokens, lang) for tokens in outputs]
     references = [detokenize(e.target, lang) for e in examples]
     return Evaluation(hypotheses, references, torch.cat(model_scores), corpus_scores(hypotheses, references))
+
+
+@dataclass(frozen=True)
+class LengthBucket:
+    """The scores of the pairs whose source has ``shortest`` to ``longest`` tokens."""
+
+    shortest: int
+    longest: int
+    pairs: int
+    scores: Scores
+
+    @property
+    def label(self) -> str:
+        return f"{self.shortest}-{self.longest}"
+
+
+def scores_by_length(evaluation: Evaluation, examples: Sequence[TokenizedPair],
+                     edges: Sequence[int]) -> list[LengthBucket]:
+    """Corpus BLEU and chrF of ``evaluation`` within each source-length bucket.
+
+    Args:
+        evaluation: a split translated by :func:`evaluate_split`.
+        examples: that split's pairs, in the same order (``data.examples(split)``).
+        edges: increasing bucket edges in source tokens; bucket ``i`` holds the lengths
+            ``edges[i] <= length < edges[i + 1]``. Empty buckets are left out.
+    """
+    if len(examples) != len(evaluation.hypotheses):
+        raise ValueError(f"{len(examples)} examples for {len(evaluation.hypotheses)} translations: "
+                         "pass the examples of the split that was evaluated")
+    if len(edges) < 2 or any(a >= b for a, b in zip(edges, edges[1:])):
+        raise ValueError(f"edges must be at least two increasing lengths, got {list(edges)}")
+    buckets = []
+    for low, high in zip(edges, edges[1:]):
+        inside = [i for i, e in enumerate(examples) if low <= len(e.source) < high]
+        if inside:
+            scores = corpus_scores([evaluation.hypotheses[i] for i in inside],
+                                   [evaluation.references[i] for i in inside])
+            buckets.append(LengthBucket(low, high - 1, len(inside), scores))
+    return buckets
+
+
+@dataclass(frozen=True)
+class AlignmentShare:
+    """How much attention the reference word ``target`` puts on its dictionary translation ``source``.
+
+    Attributes:
+        source, target: one entry of the word list (``"오늘"``, ``"today"``).
+        occurrences: pairs of the split with ``source`` in the source and ``target`` in the reference.
+        share: mean attention weight that ``target``'s row puts on ``source``'s tokens.
+        uniform: the same mean for attention spread evenly over the source (``len(piece) / T``).
+    """
+
+    source: str
+    target: str
+    occurrences: int
+    share: float
+    uniform: float
+
+
+@torch.no_grad()
+def alignment_shares(model: Seq2Seq, data: TranslationData, lexicon: Sequence[tuple[str, str]],
+                     split: str = "test", *, batch_size: int = 256) -> list[AlignmentShare]:
+    """For each ``(source word, target word)`` of ``lexicon``, the attention the model puts on the
+    source word when it writes the target word, over every pair of ``split`` that holds both.
+
+    The model reads the reference translation (teacher forcing, as in training), so every row of
+    its weights belongs to a known reference word, whatever the model would have written instead.
+    """
+    if not model.uses_attention:
+        raise ValueError("alignment_shares needs an attention model: the fixed-context model has no weights")
+    dataset, examples = data.dataset(split), data.examples(split)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    weights = []  # one (L, T) tensor per pair, in split order
+    for batch in make_loader(dataset, batch_size, shuffle=False):
+        _, found = model(batch.source.to(device), batch.source_lengths, batch.target_in.to(device))
+        weights += list(found.float().cpu())
+    model.train(was_training)
+    rows = []
+    for source_word, target_word in lexicon:
+        piece = tokenize(source_word, data.splits.source_lang)
+        target_tokens = tokenize(target_word, data.splits.target_lang)
+        if len(target_tokens) != 1 or not piece:
+            raise ValueError(f"each lexicon entry needs a source word and a one-token target word; "
+                             f"{(source_word, target_word)!r} tokenises as {piece} and {target_tokens}")
+        target = target_tokens[0]
+        shares, uniform = [], []
+        for example, attention in zip(examples, weights):
+            starts = [i for i in range(len(example.source) - len(piece) + 1)
+                      if example.source[i:i + len(piece)] == piece]
+            if target not in example.target or not starts:
+                continue
+            row = attention[example.target.index(target)]  # (T,): the step that writes `target`
+            shares.append(sum(float(row[i:i + len(piece)].sum()) for i in starts))
+            uniform.append(len(piece) * len(starts) / len(example.source))
+        count = len(shares)
+        rows.append(AlignmentShare(source_word, target_word, count, sum(shares) / count if count else math.nan,
+                                   sum(uniform) / count if count else math.nan))
+    return rows
 
 
 def _lengths(tokens: Tensor) -> Tensor:

@@ -1,8 +1,9 @@
 """Tests of lib.tatoeba (getting, checking, parsing, splitting) and lib.text (tokenising).
 
 No test touches the network: downloads are served by a fake ``urllib.request.urlopen`` that hands
-out the bytes of small zips built here. Tests of real data read the offline mirror, which CI places
-at ``../shared/data/tatoeba`` beside the repository; it is required, so its absence fails.
+out the bytes of small zips built here. Tests of real data read the offline mirror of the full files,
+which CI places at ``../shared/data/tatoeba-full`` beside the repository; it is required, so its absence
+fails.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ from lib.tatoeba import (
 )
 from lib.text import KOREAN_SPACE, detokenize, normalize, tokenize
 
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tatoeba"
+MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tatoeba-full"
+#: The whole English-French file of d2l's fra-eng.zip: its line count and the sha256 its README gives.
+FULL_FRENCH_LINES = 167_130
+FULL_FRENCH_SHA256 = "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104"
 
 KOREAN_LINES = [
     "Go.\t가.\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM) & #8363271 (Eunhee)",
@@ -43,7 +47,7 @@ FRENCH_LINES = ["Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272
 @pytest.fixture
 def mirror() -> Path:
     assert (MIRROR / "fra-eng" / "fra.txt").is_file() and (MIRROR / "kor-eng" / "kor.txt").is_file(), (
-        f"the Tatoeba mirror is missing at {MIRROR}: CI must place shared/data/tatoeba beside the repository")
+        f"the Tatoeba mirror is missing at {MIRROR}: CI must place shared/data/tatoeba-full beside the repository")
     return MIRROR
 
 
@@ -110,7 +114,7 @@ def test_registry_pins_the_stable_fra_eng_zip_and_the_mirror_files():
     assert PAIRS["fra-eng"].zip_sha1 == "94646ad1522d915e7b0f9296181140edcf86a4f5"
     assert PAIRS["kor-eng"].url == "https://www.manythings.org/anki/kor-eng.zip"
     assert PAIRS["kor-eng"].zip_sha1 is None
-    assert PAIRS["fra-eng"].mirror_sha256 == "d952b56a181da5270b7bb4ded3f3bbe61e67a9b1de0e0fbc1d46438c71fb55a7"
+    assert PAIRS["fra-eng"].mirror_sha256 == FULL_FRENCH_SHA256
     assert PAIRS["kor-eng"].mirror_sha256 == "6c9d8de3e500306997e4083274fb0038ef521651ffb2b7923e4e607a59d09dbc"
     assert "Tatoeba" in ATTRIBUTION and "manythings.org/anki" in ATTRIBUTION and "CC-BY 2.0" in ATTRIBUTION
 
@@ -124,8 +128,7 @@ def test_unknown_pair_names_the_known_ones(mirror):
 def test_direction_and_reverse(mirror):
     assert direction("fra-eng") == ("eng", "fra") and direction("kor-eng") == ("kor", "eng")
     assert direction("kor-eng", reverse=True) == ("eng", "kor")
-    assert load_pairs("fra-eng", mirror=mirror)[0] == SentencePair(
-        "Go.", "Va !", "CC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM) & #1158250 (Wittydev)")
+    assert load_pairs("fra-eng", mirror=mirror)[0] == SentencePair("Go.", "Va !", "")  # two columns
     assert load_pairs("kor-eng", mirror=mirror)[0].source == "가."
     assert load_pairs("kor-eng", mirror=mirror, reverse=True)[0].source == "Go."
 
@@ -134,7 +137,7 @@ def test_direction_and_reverse(mirror):
 
 def test_mirror_has_the_korean_today_sentences(mirror):
     pairs = load_pairs("kor-eng", mirror=mirror)
-    assert len(pairs) == 5749 and len(load_pairs("fra-eng", mirror=mirror)) == 5000
+    assert len(pairs) == 5749 and len(load_pairs("fra-eng", mirror=mirror)) == FULL_FRENCH_LINES
     today = {pair.source: pair.target for pair in pairs if pair.source.startswith("나는 오늘")}
     assert today["나는 오늘 도쿄에 있다."] == "I am in Tokyo today."
     assert len(today) >= 5
@@ -149,7 +152,7 @@ def test_mirror_from_environment_variable_and_no_download(monkeypatch, mirror):
 
 def test_mirror_argument_beats_environment_variable(monkeypatch, mirror, tmp_path):
     monkeypatch.setenv(MIRROR_ENV, str(tmp_path / "nowhere"))
-    assert len(load_pairs("fra-eng", mirror=mirror)) == 5000
+    assert len(load_pairs("fra-eng", mirror=mirror)) == FULL_FRENCH_LINES
 
 
 def test_mirror_file_with_wrong_checksum_is_refused(tmp_path, mirror):
@@ -165,8 +168,31 @@ def test_mirror_file_with_wrong_checksum_is_refused(tmp_path, mirror):
 
 def test_mirror_missing_the_file(tmp_path):
     (tmp_path / "fra-eng").mkdir()
-    with pytest.raises(TatoebaNotFoundError, match=r"fra-eng[/\\]fra\.txt.*laid out like shared/data/tatoeba"):
+    with pytest.raises(TatoebaNotFoundError, match=r"fra-eng[/\\]fra\.txt.*laid out like shared/data/tatoeba-full"):
         load_pairs("fra-eng", mirror=tmp_path)
+
+
+def test_mirror_is_the_full_file_readers_download(mirror):
+    text = (mirror / "fra-eng" / "fra.txt").read_bytes()
+    assert hashlib.sha256(text).hexdigest() == FULL_FRENCH_SHA256
+    pairs = load_pairs("fra-eng", mirror=mirror)
+    longest = max(pairs, key=lambda pair: len(pair.source))
+    assert len(longest.source.split()) > 40  # paragraphs, not only "Go." and "Hi."
+
+
+def test_mirror_and_download_give_identical_pairs(monkeypatch, tmp_path, mirror):
+    """The mirror's text zipped as d2l zipped it, served as the download: the same pairs, in order."""
+    text = (mirror / "fra-eng" / "fra.txt").read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("fra-eng/fra.txt", text)
+    payload = buffer.getvalue()
+    pin_fra_eng_to(monkeypatch, payload)
+    opener = install_opener(monkeypatch, FakeOpener(payload))
+    downloaded = load_pairs("fra-eng", cache_dir=tmp_path / "cache")
+    assert len(opener.requests) == 1
+    assert downloaded == load_pairs("fra-eng", mirror=mirror)
+    assert len(downloaded) == FULL_FRENCH_LINES
 
 
 # --- Download and cache -----------------------------------------------------------------------------
@@ -236,7 +262,7 @@ def test_offline_says_what_to_do(monkeypatch, tmp_path):
     message = str(caught.value)
     assert isinstance(caught.value, ConnectionError)
     assert "no internet" in message and "mirror=" in message and MIRROR_ENV in message
-    assert "shared/data/tatoeba" in message
+    assert "shared/data/tatoeba-full" in message
     assert files_in(tmp_path / "cache") == []
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+from dataclasses import replace
 
 import pytest
 import torch
@@ -11,8 +13,9 @@ from lib import checks
 from lib.data import PAD, UNK
 from lib.tatoeba import SentencePair, Splits, TokenizedPair
 from lib.text import tokenize
-from lib.translation import (LengthBuckets, Plan, evaluate_split, html_table, markdown_table, plan_training,
-                             prepare, restrict_length, train_model, translate)
+from lib.translation import (CPU_PLAN, GPU_EPOCHS, LengthBuckets, alignment_shares, evaluate_split, html_table,
+                             markdown_table, plan_training, prepare, restrict_length, sample_by_length,
+                             scores_by_length, select, train_model, translate)
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
@@ -38,30 +41,53 @@ def _splits(count: int = 120, seed: int = 0, extra_test: tuple[str, str] | None 
 # --- the plan ----------------------------------------------------------------------------------
 
 
-def test_plan_for_a_small_corpus():
-    splits = _splits(120)
-    plan = plan_training(splits, "cpu")
-    assert (plan.hidden_size, plan.embed_size, plan.batch_size, plan.lr) == (128, 64, 64, 6e-3)
-    assert plan.steps == round(15 * len(splits.train) / 64)
-    assert plan.max_len == 24 and plan.min_count == 2
-    assert plan_training(splits, "cuda") == plan  # the cap does not bind: same plan on a GPU
+def test_plan_on_a_cpu_is_the_cpu_plan_whatever_the_corpus():
+    small, large = _splits(120), _splits(10)
+    large = Splits("fra-eng", "eng", "fra", large.train * 2_600, large.validation, large.test)
+    assert plan_training(small, "cpu") == plan_training(large, "cpu") == CPU_PLAN
+    assert (CPU_PLAN.train_pairs, CPU_PLAN.test_pairs, CPU_PLAN.hidden_size, CPU_PLAN.steps) == (8_000, 1_200, 128, 800)
 
 
-def test_plan_for_a_large_corpus_is_capped_by_the_device():
+def test_plan_on_a_gpu_takes_the_whole_corpus_for_ten_epochs():
     one = _splits(10)
     splits = Splits("fra-eng", "eng", "fra", one.train * 2_600, one.validation, one.test)  # 20,800 pairs
-    cpu, gpu = plan_training(splits, "cpu"), plan_training(splits, "cuda")
-    assert (gpu.hidden_size, gpu.batch_size, gpu.lr) == (256, 128, 3e-3)
-    assert cpu.steps == 1_600 and gpu.steps == round(15 * 20_800 / 128)
-    assert plan_training(splits, "cpu", max_steps=10).steps == 10
+    gpu = plan_training(splits, "cuda")
+    assert (gpu.train_pairs, gpu.test_pairs, gpu.hidden_size, gpu.batch_size) == (None, None, 256, 128)
+    assert gpu.steps == round(GPU_EPOCHS * 20_800 / 128)
+    # A small corpus still gets at least the CPU plan's steps; a huge one at most 20,000.
+    assert plan_training(_splits(120), "cuda").steps == CPU_PLAN.steps
+    huge = Splits("fra-eng", "eng", "fra", one.train * 300_000, [], [])
+    assert plan_training(huge, "cuda").steps == 20_000
 
 
 def test_plan_counts_only_pairs_within_max_len():
     long = _pair(" ".join(["one"] * 30) + ".", " ".join(["un"] * 30) + ".")
-    splits = Splits("fra-eng", "eng", "fra", [long] * 64 + _splits(80).train, [], [])
-    assert plan_training(splits, "cpu").steps == round(15 * 64 / 64)
-    with pytest.raises(ValueError, match="no training pair of at most 2 tokens"):
-        plan_training(Splits("fra-eng", "eng", "fra", [long], [], []), "cpu", max_len=2)
+    with pytest.raises(ValueError, match="no training pair of at most 24 tokens"):
+        plan_training(Splits("fra-eng", "eng", "fra", [long], [], []), "cuda")
+
+
+def test_sample_by_length_represents_every_length_and_repeats():
+    rng = random.Random(1)
+    # 1,000 short pairs, 30 of length 9 and 3 of length 12: the shortest N would miss the long ones.
+    examples = ([_pair("one.", "un.")] * 1_000 + [_pair(" ".join(rng.choices(list(WORDS), k=8)) + ".", "x.")
+                                                  for _ in range(30)] + [_pair(" ".join(["two"] * 11) + ".", "y.")] * 3)
+    sample = sample_by_length(examples, 60, seed=0)
+    lengths = [len(e.source) for e in sample]
+    assert len(sample) == 60 and lengths.count(12) == 3 and lengths.count(9) == 28 and lengths.count(2) == 29
+    assert sample == sample_by_length(examples, 60, seed=0) != sample_by_length(examples, 60, seed=1)
+    assert [examples.index(e) for e in sample[:1]] == [0]  # file order is kept
+    assert sample_by_length(examples, None) == examples == sample_by_length(examples, 5_000)
+    with pytest.raises(ValueError, match="positive number of pairs"):
+        sample_by_length(examples, 0)
+
+
+def test_select_applies_the_length_limit_then_the_sample():
+    splits = _splits(300)
+    plan = replace(CPU_PLAN, max_len=6, train_pairs=50, validation_pairs=None, test_pairs=10)
+    chosen = select(splits, plan, seed=0)
+    assert len(chosen.train) == 50 and len(chosen.test) == 10
+    assert all(len(e.source) <= 6 and len(e.target) <= 6 for e in chosen.train + chosen.validation + chosen.test)
+    assert chosen.validation == restrict_length(splits, 6).validation
 
 
 def test_restrict_length_filters_every_split():
@@ -106,7 +132,8 @@ def test_length_buckets_cover_every_pair_once_per_epoch_in_batches_of_similar_le
 @pytest.fixture(scope="module")
 def trained():
     splits = _splits(300)
-    plan = Plan(max_len=24, embed_size=16, hidden_size=32, batch_size=32, steps=150, lr=1e-2)
+    plan = replace(CPU_PLAN, train_pairs=None, validation_pairs=None, test_pairs=None, embed_size=16,
+                   hidden_size=32, batch_size=32, steps=150, lr=1e-2, min_count=2)
     data = prepare(splits, plan.min_count)
     torch.manual_seed(0)
     models = {kind: train_model(kind, data, plan, seed=0, device="cpu", progress=False)[0]
@@ -130,6 +157,34 @@ def test_evaluate_split_greedy_and_beam(trained, kind):
     assert greedy.scores.bleu > 20  # the toy task is learnt: word-by-word number translation
 
 
+def test_scores_by_length(trained):
+    data, models = trained
+    greedy = evaluate_split(models["attention"], data, "test")
+    buckets = scores_by_length(greedy, data.examples("test"), (1, 4, 25))
+    lengths = [len(e.source) for e in data.examples("test")]
+    assert [(b.label, b.pairs) for b in buckets] == [("1-3", sum(n < 4 for n in lengths)),
+                                                     ("4-24", sum(n >= 4 for n in lengths))]
+    assert all(0 <= b.scores.bleu <= 100 for b in buckets)
+    with pytest.raises(ValueError, match="increasing"):
+        scores_by_length(greedy, data.examples("test"), (4, 4))
+    with pytest.raises(ValueError, match="examples for"):
+        scores_by_length(greedy, data.examples("test")[:-1], (1, 25))
+
+
+def test_alignment_shares_of_a_model_that_learnt_word_by_word_translation(trained):
+    data, models = trained
+    rows = alignment_shares(models["attention"], data, [("two", "deux"), ("five", "cinq"), ("seven", "sept")])
+    two, five, seven = rows
+    assert two.occurrences > 0 and five.occurrences > 0 and seven.occurrences == 0 and math.isnan(seven.share)
+    # Word-by-word numbers: writing "deux" the model looks at "two" more than at all else together
+    # (measured 0.64 and 0.68, against 0.25 and 0.36 for uniform attention).
+    assert min(two.share, five.share) > 0.55 and two.share > 2 * two.uniform and five.share > 1.6 * five.uniform
+    with pytest.raises(ValueError, match="fixed-context model has no weights"):
+        alignment_shares(models["fixed"], data, [("two", "deux")])
+    with pytest.raises(ValueError, match="one-token target word"):
+        alignment_shares(models["attention"], data, [("two", "deux cinq")])
+
+
 def test_translate(trained):
     data, models = trained
     found = translate(models["attention"], data, "Two five.")
@@ -143,8 +198,8 @@ def test_translate(trained):
 
 
 def test_markdown_table():
-    table = markdown_table(["a", "b"], [["x", 1.25], ["y", "to be filled"]])
-    assert table.splitlines() == ["| a | b |", "|---|---|", "| x | 1.2 |", "| y | to be filled |"]
+    table = markdown_table(["a", "b"], [["x", 1.25], ["y", "z"]])
+    assert table.splitlines() == ["| a | b |", "|---|---|", "| x | 1.2 |", "| y | z |"]
     assert html_table(["a", "b<"], [["x", 1.25]]).splitlines() == [
         "<table>", "<tr><th>a</th><th>b&lt;</th></tr>", "<tr><td>x</td><td>1.2</td></tr>", "</table>"]
 
