@@ -373,3 +373,33 @@ def vector_sum_plot(
 
 
 __all__ += ["weights_bar_chart", "convex_hull_plot", "vector_sum_plot"]
+
+
+def spread_by_bucket_plot(
+    runs: Mapping[str, Sequence[Mapping[str, float]]], *, ax: Axes | None = None,
+    ylabel: str = "test BLEU", xlabel: str = "source length (tokens)",
+) -> Axes:
+    """A score per bucket, one line per model: the mean over runs (seeds), bars from the lowest run
+    to the highest. ``runs[model]`` is one ``{bucket label: score}`` per run, in bucket order.
+    Chapter 09 draws BLEU by source length with it, the shape of Bahdanau et al.'s Fig. 2."""
+    ax = _axes(ax, (6, 3.5))
+    markers = "os^dv"
+    for index, (name, per_run) in enumerate(runs.items()):
+        if not per_run:
+            raise ValueError(f"{name!r} has no runs to plot")
+        labels = list(per_run[0])
+        values = np.array([[run[label] for label in labels] for run in per_run])  # (runs, buckets)
+        mean = values.mean(0)
+        ax.errorbar(np.arange(len(labels)), mean, yerr=[mean - values.min(0), values.max(0) - mean],
+                    marker=markers[index % len(markers)], markersize=4, capsize=3,
+                    label=f"{name} (mean of {len(per_run)}, bars: lowest to highest)" if len(per_run) > 1 else name)
+        ax.set_xticks(np.arange(len(labels)), labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+__all__ += ["spread_by_bucket_plot"]

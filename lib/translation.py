@@ -30,7 +30,7 @@ from .tatoeba import Splits, TokenizedPair
 from .text import detokenize, tokenize
 from .train import History, fit, pick_device
 
-__all__ = ["Plan", "CPU_PLAN", "GPU_PLAN", "plan_training", "restrict_length", "sample_by_length", "select",
+__all__ = ["Plan", "CPU_PLAN", "GPU_PLAN", "GPU_EPOCHS", "SEEDS", "LENGTH_EDGES", "KOREAN_WORDS", "plan_training", "restrict_length", "sample_by_length", "select",
            "TranslationData", "prepare", "LengthBucket", "scores_by_length", "AlignmentShare", "alignment_shares",
            "LengthBuckets", "bucketed_loader", "train_model", "Evaluation", "evaluate_split",
            "Translation", "translate", "markdown_table", "html_table"]
@@ -73,6 +73,18 @@ GPU_PLAN = Plan(max_len=24, train_pairs=None, validation_pairs=None, test_pairs=
                 hidden_size=256, batch_size=128, steps=20_000, lr=3e-3, min_count=2)
 #: Passes over the training pairs on a GPU.
 GPU_EPOCHS = 10
+
+
+#: Seeds of the weights and batches that chapter 09 trains each English-French model with
+#: (``benchmarks/translation.py --full`` adds a third, and the Korean models).
+SEEDS = (0, 1)
+#: Source-length buckets (in tokens) of chapter 09's BLEU-by-length figure: 1-4, 5-7, 8-10, 11-13, 14-24.
+LENGTH_EDGES = (1, 5, 8, 11, 14, 25)
+#: A small Korean-English word list: chapter 09 measures how much attention each English word puts
+#: on its Korean translation.
+KOREAN_WORDS = (("오늘", "today"), ("어제", "yesterday"), ("내일", "tomorrow"), ("학교", "school"),
+                ("책", "book"), ("고양이", "cat"), ("물", "water"), ("프랑스어", "french"), ("시간", "time"),
+                ("돈", "money"), ("집", "home"), ("선생님", "teacher"), ("톰", "tom"), ("메리", "mary"))
 
 
 def plan_training(splits: Splits, device: str | torch.device | None = None) -> Plan:
