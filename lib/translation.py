@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Sampler
 
-from .data import EOS, PAD, UNK, PairDataset, Vocab, collate_batch, make_loader
+from .data import EOS, PAD, SOS, UNK, PairDataset, Vocab, collate_batch, make_loader
 from .decoding import beam_search, greedy_decode, length_penalty_factor, sequence_log_probs
 from .metrics import Scores, corpus_scores
 from .models import Seq2Seq, build_model
@@ -33,7 +33,7 @@ from .train import History, fit, pick_device
 __all__ = ["Plan", "CPU_PLAN", "GPU_PLAN", "GPU_EPOCHS", "SEEDS", "LENGTH_EDGES", "KOREAN_WORDS", "plan_training", "restrict_length", "sample_by_length", "select",
            "TranslationData", "prepare", "LengthBucket", "scores_by_length", "AlignmentShare", "alignment_shares",
            "LengthBuckets", "bucketed_loader", "train_model", "Evaluation", "evaluate_split",
-           "Translation", "translate", "markdown_table", "html_table"]
+           "Translation", "translate", "reference_attention", "markdown_table", "html_table"]
 
 @dataclass(frozen=True)
 class Plan:
@@ -435,6 +435,26 @@ def translate(model: Seq2Seq, data: TranslationData, sentence: str, *, beam_size
     words = data.target_vocab.decode([i for i in row if i != UNK])
     weights = found.weights[0, :length].cpu() if found.weights is not None else None
     return Translation(source_tokens, output_tokens, detokenize(words, data.splits.target_lang), weights)
+
+
+@torch.no_grad()
+def reference_attention(model: Seq2Seq, data: TranslationData, source: str, reference: str) -> Translation:
+    """The weights ``(L', T)`` of ``model`` reading ``reference`` as its output (teacher forcing, as in
+    :func:`alignment_shares`): where it looks while writing each reference token, ``<eos>`` last."""
+    if not model.uses_attention:
+        raise ValueError("reference_attention needs an attention model: the fixed-context model has no weights")
+    source_tokens = tokenize(source, data.splits.source_lang)
+    target_tokens = tokenize(reference, data.splits.target_lang)
+    if not source_tokens or not target_tokens:
+        raise ValueError(f"nothing to read: {source!r} -> {reference!r} has no tokens on one side")
+    device = next(model.parameters()).device
+    ids = torch.tensor([data.source_vocab.encode(source_tokens, unknown="unk")], device=device)
+    target_in = torch.tensor([[SOS] + data.target_vocab.encode(target_tokens, unknown="unk")], device=device)
+    was_training = model.training
+    model.eval()
+    _, weights = model(ids, torch.tensor([len(source_tokens)]), target_in)
+    model.train(was_training)
+    return Translation(source_tokens, target_tokens + ["<eos>"], reference, weights[0].float().cpu())
 
 
 def _cell(value: object) -> str:
