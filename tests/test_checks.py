@@ -381,7 +381,7 @@ def test_the_notes_slip_is_found_in_its_third_entry():
 
 
 def test_slip_cases_catch_exact_comparison_and_have_slips():
-    cases = checks._slip_cases()
+    cases = checks.ch06._slip_cases()
     exact_differs = 0
     for case in cases:
         right = ref_find_slips(**case)

@@ -61,7 +61,7 @@ def test_scaled_lib_score_passes():
 
 
 def test_scaled_worked_example():
-    scores = checks._reference_scaled_scores(checks.EXAMPLE_08_QUERY, checks.EXAMPLE_08_KEYS)
+    scores = checks.ch08._reference_scaled_scores(checks.EXAMPLE_08_QUERY, checks.EXAMPLE_08_KEYS)
     assert torch.equal(scores, torch.tensor([[2.0, 1.0, 4.0]]))
 
 
@@ -146,7 +146,7 @@ def test_mistakes_differ_from_the_reference_on_the_worked_examples():
         if name in ("keys not transposed", "wrong shape"):
             continue
         assert not torch.allclose(implementation(**example), expected), name
-    example = checks._additive_cases(seed=9)[0]
+    example = checks.ch08._additive_cases(seed=9)[0]
     expected = additive_reference(**example)
     for name, (implementation, _) in list(ADDITIVE_MISTAKES.items())[:5]:
         assert not torch.allclose(implementation(**example), expected), name
