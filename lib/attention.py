@@ -44,6 +44,9 @@ __all__ = [
     "GeneralScore",
     "AdditiveScore",
     "DotScore",
+    "Score",
+    "SCORES",
+    "make_score",
 ]
 
 
@@ -306,14 +309,26 @@ def attend(
 # --------------------------------------------------------------------------------------------
 
 
-class DotScore(nn.Module):
+class Score(nn.Module):
+    """A way to score keys: ``forward(query (B, d_q) or (B, L, d_q), keys (B, T, d_k)) -> scores``.
+
+    :meth:`for_size` builds one for a model whose queries and keys have ``hidden_size``; a score
+    with parameters overrides it. A new score is one subclass and one entry in :data:`SCORES`.
+    """
+
+    @classmethod
+    def for_size(cls, hidden_size: int) -> Score:
+        return cls()
+
+
+class DotScore(Score):
     """``q · k``: no parameters (Luong et al., 2015, "dot")."""
 
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
         return dot_product_scores(query, keys)
 
 
-class ScaledDotScore(nn.Module):
+class ScaledDotScore(Score):
     r"""``q · k / sqrt(d)`` (Vaswani et al., 2017).
 
     Dot products of random ``d``-dimensional vectors have a standard deviation that grows like
@@ -324,7 +339,7 @@ class ScaledDotScore(nn.Module):
         return dot_product_scores(query, keys) / math.sqrt(keys.shape[-1])
 
 
-class GeneralScore(nn.Module):
+class GeneralScore(Score):
     """``q^T W k``, a learned bilinear form (Luong et al., 2015, "general").
 
     Args:
@@ -335,13 +350,17 @@ class GeneralScore(nn.Module):
         super().__init__()
         self.weight = nn.Linear(key_size, query_size, bias=False)
 
+    @classmethod
+    def for_size(cls, hidden_size: int) -> GeneralScore:
+        return cls(hidden_size, hidden_size)
+
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
         _check_query_keys(query, keys)
         # (B, T, d_k) -> (B, T, d_q): then a plain dot product with the query.
         return dot_product_scores(query, self.weight(keys))
 
 
-class AdditiveScore(nn.Module):
+class AdditiveScore(Score):
     """``v^T tanh(W_q q + W_k k)`` (Bahdanau et al., 2015, "concat" in Luong et al.).
 
     Args:
@@ -354,6 +373,10 @@ class AdditiveScore(nn.Module):
         self.key_proj = nn.Linear(key_size, attention_size, bias=False)
         self.v = nn.Linear(attention_size, 1, bias=False)
 
+    @classmethod
+    def for_size(cls, hidden_size: int) -> AdditiveScore:
+        return cls(hidden_size, hidden_size, hidden_size)
+
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
         _check_query_keys(query, keys)
         single_step = query.dim() == 2
@@ -362,3 +385,21 @@ class AdditiveScore(nn.Module):
         hidden = torch.tanh(self.query_proj(queries).unsqueeze(2) + self.key_proj(keys).unsqueeze(1))
         scores = self.v(hidden).squeeze(-1)  # (B, L, T)
         return scores.squeeze(1) if single_step else scores
+
+
+#: Every score by name: ``build_model(score="additive")`` and the benchmarks' ``--score`` read it.
+SCORES: dict[str, type[Score]] = {
+    "dot": DotScore,
+    "scaled": ScaledDotScore,
+    "general": GeneralScore,
+    "additive": AdditiveScore,
+}
+
+
+def make_score(score: str | nn.Module, hidden_size: int) -> nn.Module:
+    """A module as it is, or the :data:`SCORES` entry ``score`` built for ``hidden_size``."""
+    if isinstance(score, nn.Module):
+        return score
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {tuple(SCORES)} or an nn.Module, got {score!r}")
+    return SCORES[score].for_size(hidden_size)

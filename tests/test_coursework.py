@@ -348,6 +348,6 @@ def test_the_instructors_page_lists_every_exercise_as_the_notebooks_say():
     listed = page.split(coursework.TABLE_START, 1)[1].split(coursework.TABLE_END, 1)[0].strip()
     assert listed == grading.table(), (
         "chapters/instructors.md's exercise table is out of date: run "
-        "`python -m lib.coursework table --write chapters/instructors.md`")
+        "`python -m coursework table --write chapters/instructors.md`")
     for command in ("student-edition", "nbgrader-source", "grade", "validate", "generate_assignment", "autograde"):
         assert command in page, f"chapters/instructors.md does not explain `{command}`"

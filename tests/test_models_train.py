@@ -4,7 +4,8 @@ checkpoints, and errors."""
 import pytest
 import torch
 
-from lib.data import EOS, PairDataset, make_loader, reversal_pairs, reversal_vocab
+from lib.data import EOS, PairDataset, make_loader
+from lib.tasks import reversal_pairs, reversal_vocab
 from lib.metrics import (
     accuracy_by_length,
     corpus_scores,
@@ -231,7 +232,7 @@ def test_training_fingerprint_is_the_same_in_another_process():
     script = (
         "from lib.train import _fingerprint\n"
         "from lib.models import build_model\n"
-        "from lib.data import PairDataset, make_loader, reversal_vocab\n"
+        "from lib.data import PairDataset, make_loader\nfrom lib.tasks import reversal_vocab\n"
         "v = reversal_vocab()\n"
         "m = build_model('attention', len(v), len(v), hidden_size=16, embed_size=8)\n"
         "loader = make_loader(PairDataset(['abc', 'de'], ['cba', 'ed'], v, v), 2)\n"
