@@ -10,8 +10,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     specs = getattr(metafunc.module, "SPECS", None)
     if specs is None:
         return
-    results = getattr(metafunc.function, "results", None)  # the kinds of result a harness test applies to
-    specs = [spec for spec in specs if results is None or spec.result in results]
     if "mistake" in metafunc.fixturenames:
         pairs = [(spec, label) for spec in specs for label in spec.mistakes]
         metafunc.parametrize(("spec", "mistake"), pairs, ids=[f"{s.name}: {label}" for s, label in pairs])
