@@ -56,10 +56,12 @@ class Recipe(ABC):
     def pairs(self) -> tuple[Pairs, Pairs]:
         """The (training, test) pairs of strings."""
 
-    def datasets(self) -> tuple[PairDataset, PairDataset]:
-        """The (training, test) datasets."""
+    def datasets(self, pairs: tuple[Pairs, Pairs] | None = None) -> tuple[PairDataset, PairDataset]:
+        """The (training, test) datasets, of :meth:`pairs` (or of ``pairs`` already drawn from it)."""
         source_vocab, target_vocab = self.vocabs()
-        return tuple(PairDataset(*zip(*pairs), source_vocab, target_vocab) for pairs in self.pairs())
+        train, test = pairs if pairs is not None else self.pairs()
+        return (PairDataset(*zip(*train), source_vocab, target_vocab),
+                PairDataset(*zip(*test), source_vocab, target_vocab))
 
     def model(self, kind: str = "attention", *, score: str | nn.Module = "dot") -> Seq2Seq:
         """A freshly initialised model of ``kind`` (``"attention"`` or ``"fixed"``)."""
