@@ -35,8 +35,8 @@ def exercise_section(nb: NotebookNode) -> NotebookNode:
     start = section_start(nb)
     earlier = [c for c in nb.cells[:start] if c.cell_type == "code"]
     section = copy.deepcopy(nb)
-    imports = "\n".join(filter(None, (imports(c.source) for c in earlier[1:])))
-    section.cells = copy.deepcopy(earlier[:1]) + [nbformat.v4.new_code_cell(imports)] + section.cells[start:]
+    imported = "\n".join(filter(None, (imports(c.source) for c in earlier[1:])))
+    section.cells = copy.deepcopy(earlier[:1]) + [nbformat.v4.new_code_cell(imported)] + section.cells[start:]
     return section
 
 

@@ -63,19 +63,18 @@ def _require_tensor(name: str, value: object) -> Tensor:
     return value
 
 
+def _require_dims(name: str, value: object, dims: tuple[int, ...], layout: str) -> Tensor:
+    """``value``, a tensor with one of ``dims`` axes; else an error that names ``layout``."""
+    if _require_tensor(name, value).dim() not in dims:
+        raise ValueError(f"{name} must have shape {layout}; got {value.dim()}-D shape {tuple(value.shape)}")
+    return value
+
+
 def _check_query_keys(query: Tensor, keys: Tensor) -> None:
     _require_tensor("query", query)
-    _require_tensor("keys", keys)
-    if keys.dim() != 3:
-        raise ValueError(
-            f"keys must have shape (batch, src_len, hidden), a 3-D tensor; got {keys.dim()}-D "
-            f"shape {tuple(keys.shape)}"
-        )
-    if query.dim() not in (2, 3):
-        raise ValueError(
-            "query must have shape (batch, hidden) for one decoder step or "
-            f"(batch, tgt_len, hidden) for all steps; got {query.dim()}-D shape {tuple(query.shape)}"
-        )
+    _require_dims("keys", keys, (3,), "(batch, src_len, hidden), a 3-D tensor")
+    _require_dims("query", query, (2, 3), "(batch, hidden) for one decoder step or (batch, tgt_len, hidden) "
+                  "for all steps")
     if query.shape[0] != keys.shape[0]:
         raise ValueError(
             f"query and keys must have the same batch size: query has {query.shape[0]} "
@@ -169,12 +168,7 @@ def attention_weights(
     Returns:
         weights with the shape of ``scores``; each row sums to 1 over the last axis (``T``).
     """
-    _require_tensor("scores", scores)
-    if scores.dim() not in (2, 3):
-        raise ValueError(
-            "scores must have shape (batch, src_len) or (batch, tgt_len, src_len); got "
-            f"{scores.dim()}-D shape {tuple(scores.shape)}"
-        )
+    _require_dims("scores", scores, (2, 3), "(batch, src_len) or (batch, tgt_len, src_len)")
     if scores.shape[-1] == 0:
         raise ValueError(f"scores are empty: src_len is 0 in shape {tuple(scores.shape)}")
     if mask is not None:
@@ -196,12 +190,7 @@ def weighted_values(weights: Tensor, values: Tensor) -> Tensor:
         ``(B, T, d)`` or ``(B, L, T, d)``: row ``t`` is ``weights[..., t] * values[:, t]``.
     """
     _require_tensor("weights", weights)
-    _require_tensor("values", values)
-    if values.dim() != 3:
-        raise ValueError(
-            f"values must have shape (batch, src_len, hidden); got {values.dim()}-D shape "
-            f"{tuple(values.shape)}"
-        )
+    _require_dims("values", values, (3,), "(batch, src_len, hidden)")
     if weights.dim() not in (2, 3) or weights.shape[0] != values.shape[0] or (
         weights.shape[-1] != values.shape[1]
     ):
@@ -227,12 +216,7 @@ def context_vector(weighted: Tensor) -> Tensor:
     Returns:
         ``(B, d)`` or ``(B, L, d)``.
     """
-    _require_tensor("weighted", weighted)
-    if weighted.dim() not in (3, 4):
-        raise ValueError(
-            "weighted must have shape (batch, src_len, hidden) or (batch, tgt_len, src_len, "
-            f"hidden); got {weighted.dim()}-D shape {tuple(weighted.shape)}"
-        )
+    _require_dims("weighted", weighted, (3, 4), "(batch, src_len, hidden) or (batch, tgt_len, src_len, hidden)")
     return weighted.sum(dim=-2)
 
 

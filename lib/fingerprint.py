@@ -108,9 +108,9 @@ def training_fingerprint(model: nn.Module, loader: Iterable[Any], settings: dict
     digest.update(torch.__version__.encode())
     digest.update(repr(model).encode())
     # Sorted: a set of classes iterates in id() order, which differs from process to process.
-    classes = {type(m) for m in model.modules()}
+    classes = {cls for m in model.modules() for cls in type(m).__mro__}  # base classes' code too
     for cls in sorted(classes, key=lambda cls: (cls.__module__, cls.__qualname__)):
-        if not cls.__module__.startswith("torch."):
+        if cls.__module__ not in ("builtins", "typing") and not cls.__module__.startswith("torch."):
             digest.update(_source(cls).encode())
     for tensor in model.state_dict().values():
         digest.update(_digest_of(tensor).encode())

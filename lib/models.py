@@ -98,7 +98,29 @@ class Encoder(nn.Module):
         return Encoded(states, final, source_mask(source_lengths, source.shape[1], source.device))
 
 
-class FixedContextDecoder(nn.Module):
+class _Decoder(nn.Module):
+    """What both decoders share: an embedding, a GRU, an optional score, ``tanh(W_c [c; h])`` and
+    the output layer (created in this order, which the seeded initial weights depend on), and
+    teacher-forced training as one call of ``step`` over the whole target."""
+
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, *, rnn_input_size: int,
+                 score: str | nn.Module | None = None) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
+        self.rnn = nn.GRU(rnn_input_size, hidden_size, batch_first=True)
+        if score is not None:
+            self.score = make_score(score, hidden_size)
+        self.combine = nn.Linear(2 * hidden_size, hidden_size)
+        self.out = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, target_in: Tensor, encoded: Encoded) -> tuple[Tensor, Tensor | None]:
+        """``target_in (B, L)`` -> logits ``(B, L, V)`` for all steps at once, and attention
+        weights ``(B, L, T)`` (None without attention)."""
+        logits, _, weights = self.step(target_in, encoded.final.unsqueeze(0), encoded)
+        return logits, weights
+
+
+class FixedContextDecoder(_Decoder):
     """A GRU decoder that sees the source only through one vector (Cho et al., 2014).
 
     The context ``c`` (the encoder's final state) starts the decoder's state, is fed with every
@@ -107,16 +129,7 @@ class FixedContextDecoder(nn.Module):
     """
 
     def __init__(self, vocab_size: int, embed_size: int, hidden_size: int) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
-        self.rnn = nn.GRU(embed_size + hidden_size, hidden_size, batch_first=True)
-        self.combine = nn.Linear(2 * hidden_size, hidden_size)
-        self.out = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, target_in: Tensor, encoded: Encoded) -> tuple[Tensor, None]:
-        """``target_in (B, L)`` -> logits ``(B, L, V)`` for all steps at once (no attention)."""
-        logits, _, _ = self.step(target_in, encoded.final.unsqueeze(0), encoded)
-        return logits, None
+        super().__init__(vocab_size, embed_size, hidden_size, rnn_input_size=embed_size + hidden_size)
 
     def step(
         self, tokens: Tensor, hidden: Tensor, encoded: Encoded
@@ -129,7 +142,7 @@ class FixedContextDecoder(nn.Module):
         return self.out(attentional), hidden, None
 
 
-class AttentionDecoder(nn.Module):
+class AttentionDecoder(_Decoder):
     """Luong-style decoder: GRU step, attend, concat, project (Luong et al., 2015).
 
     Args:
@@ -142,17 +155,7 @@ class AttentionDecoder(nn.Module):
     def __init__(
         self, vocab_size: int, embed_size: int, hidden_size: int, score: str | nn.Module = "dot"
     ) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
-        self.rnn = nn.GRU(embed_size, hidden_size, batch_first=True)
-        self.score = make_score(score, hidden_size)
-        self.combine = nn.Linear(2 * hidden_size, hidden_size)
-        self.out = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, target_in: Tensor, encoded: Encoded) -> tuple[Tensor, Tensor]:
-        """``target_in (B, L)`` -> logits ``(B, L, V)`` and attention weights ``(B, L, T)``."""
-        logits, _, weights = self.step(target_in, encoded.final.unsqueeze(0), encoded)
-        return logits, weights
+        super().__init__(vocab_size, embed_size, hidden_size, rnn_input_size=embed_size, score=score)
 
     def step(
         self, tokens: Tensor, hidden: Tensor, encoded: Encoded

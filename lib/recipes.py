@@ -34,12 +34,15 @@ class Recipe(ABC):
     """What a chapter's training run is made of, apart from its data (see the subclasses).
 
     Attributes:
+        train_size, train_seed: how many training pairs, and the seed that draws them.
         embed_size, hidden_size: the model's widths (``d = hidden_size``).
         model_seed: the initial weights (:func:`~lib.models.build_model`'s ``seed``).
         batch_size, loader_seed: the batches, and the order they come in.
         steps, lr: the optimiser's schedule (:func:`~lib.train.fit`).
     """
 
+    train_size: int = 20_000
+    train_seed: int = 0
     embed_size: int = 32
     hidden_size: int = 128
     model_seed: int = 0
@@ -79,13 +82,11 @@ class ReversalRecipe(Recipe):
     """Reverse a string of ``min_len`` to ``max_len`` symbols.
 
     Attributes:
-        train_size, train_seed: the training strings, lengths uniform in ``[min_len, max_len]``.
+        min_len, max_len: the training strings' lengths, uniform in ``[min_len, max_len]``.
         test_per_length, test_seed: ``test_per_length`` test strings of every length, drawn with
             seed ``test_seed + length`` (never the training seed).
     """
 
-    train_size: int = 20_000
-    train_seed: int = 0
     min_len: int = 5
     max_len: int = 50
     test_per_length: int = 20
@@ -108,11 +109,9 @@ class DatesRecipe(Recipe):
     """Read a date written in one of five languages and write it as ``YYYY-MM-DD``.
 
     Attributes:
-        train_size, train_seed, test_size, test_seed: the training and held-out dates.
+        test_size, test_seed: the held-out dates.
     """
 
-    train_size: int = 20_000
-    train_seed: int = 0
     test_size: int = 2_000
     test_seed: int = 12_345
     steps: int = 300

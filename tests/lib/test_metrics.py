@@ -2,7 +2,7 @@
 
 import pytest
 
-from lib.metrics import accuracy_by_length, corpus_scores, evaluate, exact_match, predict, token_accuracy
+from lib.metrics import accuracy_by_length, corpus_scores, exact_match, predict, token_accuracy
 from lib.models import build_model
 from tiny import VOCAB, tiny_dataset
 
