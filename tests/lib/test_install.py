@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -34,15 +36,17 @@ def test_pip_install_then_import_lib_and_checks_without_a_checkout(tmp_path):
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
     (site / "parent.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # Offline when this environment has setuptools to build with; else pip fetches it, as `pip install .` does.
+    offline = ["--no-build-isolation", "--no-index"] if importlib.util.find_spec("setuptools") else []
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-build-isolation",
-         "--no-index", "--ignore-installed", "--quiet", str(source)],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", *offline,
+         "--ignore-installed", "--quiet", str(source)],
         capture_output=True, text=True)
     assert install.returncode == 0, install.stdout + install.stderr
     shutil.rmtree(source)  # installed, not linked: the copy can go
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     probe = subprocess.run([str(python), "-c", PROBE], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert probe.returncode == 0, probe.stderr
-    found = __import__("json").loads(probe.stdout)
+    found = json.loads(probe.stdout)
     assert Path(found["lib"]).is_relative_to(site) and Path(found["checks"]).is_relative_to(site), found
     assert not found["coursework"], "coursework must not be installed with lib"
