@@ -4,7 +4,7 @@ Sphinx 7.4 (the newest that Jupyter Book 1.x runs on) writes every inline script
 extension adds after the builder starts (``app.add_js_file(None, body=...)``) twice: once
 as added, with ``filename=None``, and once more from the registry, with ``filename=''``, and
 the two do not compare equal. sphinx-thebe's ``const THEBE_JS_URL = ...`` then throws
-"Identifier 'THEBE_JS_URL' has already been declared" on every page (tests/test_site.py
+"Identifier 'THEBE_JS_URL' has already been declared" on every page (tests/site/test_site.py
 reports it). This is the fix of https://github.com/sphinx-doc/sphinx/pull/13402: hand the
 builder ``''`` instead of ``None``, so the second copy is recognised as the first.
 """

@@ -14,42 +14,41 @@ import argparse
 import torch
 
 from classic_decoder import ClassicAttentionDecoder
-from lib.data import PairDataset, date_pairs, date_vocabs, make_loader, reversal_pairs, reversal_vocab
+from lib.data import make_loader
 from lib.models import Encoder, Seq2Seq, build_model
+from lib.recipes import BOTTLENECK, DATES
 from lib.train import fit, pick_device
 
-
-def dataset(task: str) -> PairDataset:
-    if task == "dates":
-        source_vocab, target_vocab = date_vocabs()
-        return PairDataset(*zip(*date_pairs(20_000, seed=0)), source_vocab, target_vocab)
-    vocab = reversal_vocab()
-    return PairDataset(*zip(*reversal_pairs(20_000, 5, 50, seed=0)), vocab, vocab)
+RECIPES = {"dates": DATES, "reversal": BOTTLENECK}  # chapters 07/08's and chapters 01/07's training data
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", choices=("dates", "reversal"), default="dates")
     parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=DATES.batch_size)
+    parser.add_argument("--hidden", type=int, default=DATES.hidden_size)
     parser.add_argument("--device", default=None)
     args = parser.parse_args()
     device = pick_device(args.device)
-    data = dataset(args.task)
+    recipe = RECIPES[args.task]
+    data, _ = recipe.datasets()
     vocab_in, vocab_out = len(data.source_vocab), len(data.target_vocab)
+    embed = recipe.embed_size
     models = {
-        "vectorised (lib, Luong)": build_model("attention", vocab_in, vocab_out, hidden_size=args.hidden, seed=0),
+        "vectorised (lib, Luong)": build_model("attention", vocab_in, vocab_out, embed_size=embed,
+                                               hidden_size=args.hidden, seed=recipe.model_seed),
         "per-step (tutorial, Bahdanau)": Seq2Seq(
-            Encoder(vocab_in, 32, args.hidden), ClassicAttentionDecoder(vocab_out, 32, args.hidden)),
+            Encoder(vocab_in, embed, args.hidden), ClassicAttentionDecoder(vocab_out, embed, args.hidden)),
     }
     print(f"task {args.task}, {args.steps} steps of {args.batch_size}, hidden {args.hidden}, "
           f"device {device} ({torch.get_num_threads()} CPU threads)")
     speeds = {}
     for name, model in models.items():
-        fit(model, make_loader(data, args.batch_size, seed=0), steps=5, device=device, progress=False)  # warm-up
-        history = fit(model, make_loader(data, args.batch_size, seed=0), steps=args.steps,
-                      device=device, progress=False)
+        loader = make_loader(data, args.batch_size, seed=recipe.loader_seed)
+        fit(model, loader, steps=5, lr=recipe.lr, device=device, progress=False)  # warm-up
+        history = fit(model, make_loader(data, args.batch_size, seed=recipe.loader_seed), steps=args.steps,
+                      lr=recipe.lr, device=device, progress=False)
         speeds[name] = history.tokens_per_second
         print(f"  {name:32} {history.tokens_per_second:10,.0f} tokens/s  "
               f"({history.train_seconds:.1f} s, final loss {history.loss[-1]:.3f}) on {history.device}")

@@ -1,11 +1,13 @@
-"""The shared library of *Attention, Step by Step*.
+"""The shared library of *Attention, Step by Step*: what a chapter imports and teaches.
 
-One concept a module: :mod:`lib.attention` (the six steps), :mod:`lib.data` (vocabularies,
-the dates and length-controlled tasks, batching), :mod:`lib.models` (encoder, decoders,
-seq2seq), :mod:`lib.train` (``fit``, devices, checkpoints), :mod:`lib.metrics`,
-:mod:`lib.plots`, :mod:`lib.checks` (the exercise checks), :mod:`lib.coursework` and
-:mod:`lib.grading` (student edition, validation, grading), :mod:`lib.tatoeba` and :mod:`lib.text`
-(real sentence pairs), :mod:`lib.decoding` (greedy and beam search), :mod:`lib.translation`.
+One concept a module: :mod:`lib.attention` (the six steps, the scores), :mod:`lib.data`
+(vocabularies, batching), :mod:`lib.tasks` (the dates and reversal tasks), :mod:`lib.text` and
+:mod:`lib.tatoeba` (real sentence pairs), :mod:`lib.models` (encoder, decoders, seq2seq),
+:mod:`lib.train` (``fit``, devices, checkpoints; its cache key in :mod:`lib.fingerprint`, its
+folder in :mod:`lib.paths`), :mod:`lib.decoding` (greedy and beam search, ``translate``),
+:mod:`lib.metrics`, :mod:`lib.translation` (chapter 09), :mod:`lib.recipes` (each chapter's
+configuration), :mod:`lib.plots`, and :mod:`lib.checks` (the exercise checks, one module per
+chapter). The book's tooling (student edition, grading) is ``coursework/``, outside this package.
 """
 
 __version__ = "0.1.0"

@@ -44,6 +44,9 @@ __all__ = [
     "GeneralScore",
     "AdditiveScore",
     "DotScore",
+    "Score",
+    "SCORES",
+    "make_score",
 ]
 
 
@@ -60,19 +63,18 @@ def _require_tensor(name: str, value: object) -> Tensor:
     return value
 
 
+def _require_dims(name: str, value: object, dims: tuple[int, ...], layout: str) -> Tensor:
+    """``value``, a tensor with one of ``dims`` axes; else an error that names ``layout``."""
+    if _require_tensor(name, value).dim() not in dims:
+        raise ValueError(f"{name} must have shape {layout}; got {value.dim()}-D shape {tuple(value.shape)}")
+    return value
+
+
 def _check_query_keys(query: Tensor, keys: Tensor) -> None:
     _require_tensor("query", query)
-    _require_tensor("keys", keys)
-    if keys.dim() != 3:
-        raise ValueError(
-            f"keys must have shape (batch, src_len, hidden), a 3-D tensor; got {keys.dim()}-D "
-            f"shape {tuple(keys.shape)}"
-        )
-    if query.dim() not in (2, 3):
-        raise ValueError(
-            "query must have shape (batch, hidden) for one decoder step or "
-            f"(batch, tgt_len, hidden) for all steps; got {query.dim()}-D shape {tuple(query.shape)}"
-        )
+    _require_dims("keys", keys, (3,), "(batch, src_len, hidden), a 3-D tensor")
+    _require_dims("query", query, (2, 3), "(batch, hidden) for one decoder step or (batch, tgt_len, hidden) "
+                  "for all steps")
     if query.shape[0] != keys.shape[0]:
         raise ValueError(
             f"query and keys must have the same batch size: query has {query.shape[0]} "
@@ -166,12 +168,7 @@ def attention_weights(
     Returns:
         weights with the shape of ``scores``; each row sums to 1 over the last axis (``T``).
     """
-    _require_tensor("scores", scores)
-    if scores.dim() not in (2, 3):
-        raise ValueError(
-            "scores must have shape (batch, src_len) or (batch, tgt_len, src_len); got "
-            f"{scores.dim()}-D shape {tuple(scores.shape)}"
-        )
+    _require_dims("scores", scores, (2, 3), "(batch, src_len) or (batch, tgt_len, src_len)")
     if scores.shape[-1] == 0:
         raise ValueError(f"scores are empty: src_len is 0 in shape {tuple(scores.shape)}")
     if mask is not None:
@@ -193,12 +190,7 @@ def weighted_values(weights: Tensor, values: Tensor) -> Tensor:
         ``(B, T, d)`` or ``(B, L, T, d)``: row ``t`` is ``weights[..., t] * values[:, t]``.
     """
     _require_tensor("weights", weights)
-    _require_tensor("values", values)
-    if values.dim() != 3:
-        raise ValueError(
-            f"values must have shape (batch, src_len, hidden); got {values.dim()}-D shape "
-            f"{tuple(values.shape)}"
-        )
+    _require_dims("values", values, (3,), "(batch, src_len, hidden)")
     if weights.dim() not in (2, 3) or weights.shape[0] != values.shape[0] or (
         weights.shape[-1] != values.shape[1]
     ):
@@ -224,12 +216,7 @@ def context_vector(weighted: Tensor) -> Tensor:
     Returns:
         ``(B, d)`` or ``(B, L, d)``.
     """
-    _require_tensor("weighted", weighted)
-    if weighted.dim() not in (3, 4):
-        raise ValueError(
-            "weighted must have shape (batch, src_len, hidden) or (batch, tgt_len, src_len, "
-            f"hidden); got {weighted.dim()}-D shape {tuple(weighted.shape)}"
-        )
+    _require_dims("weighted", weighted, (3, 4), "(batch, src_len, hidden) or (batch, tgt_len, src_len, hidden)")
     return weighted.sum(dim=-2)
 
 
@@ -306,14 +293,26 @@ def attend(
 # --------------------------------------------------------------------------------------------
 
 
-class DotScore(nn.Module):
+class Score(nn.Module):
+    """A way to score keys: ``forward(query (B, d_q) or (B, L, d_q), keys (B, T, d_k)) -> scores``.
+
+    :meth:`for_size` builds one for a model whose queries and keys have ``hidden_size``; a score
+    with parameters overrides it. A new score is one subclass and one entry in :data:`SCORES`.
+    """
+
+    @classmethod
+    def for_size(cls, hidden_size: int) -> Score:
+        return cls()
+
+
+class DotScore(Score):
     """``q · k``: no parameters (Luong et al., 2015, "dot")."""
 
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
         return dot_product_scores(query, keys)
 
 
-class ScaledDotScore(nn.Module):
+class ScaledDotScore(Score):
     r"""``q · k / sqrt(d)`` (Vaswani et al., 2017).
 
     Dot products of random ``d``-dimensional vectors have a standard deviation that grows like
@@ -324,7 +323,7 @@ class ScaledDotScore(nn.Module):
         return dot_product_scores(query, keys) / math.sqrt(keys.shape[-1])
 
 
-class GeneralScore(nn.Module):
+class GeneralScore(Score):
     """``q^T W k``, a learned bilinear form (Luong et al., 2015, "general").
 
     Args:
@@ -335,13 +334,17 @@ class GeneralScore(nn.Module):
         super().__init__()
         self.weight = nn.Linear(key_size, query_size, bias=False)
 
+    @classmethod
+    def for_size(cls, hidden_size: int) -> GeneralScore:
+        return cls(hidden_size, hidden_size)
+
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
         _check_query_keys(query, keys)
         # (B, T, d_k) -> (B, T, d_q): then a plain dot product with the query.
         return dot_product_scores(query, self.weight(keys))
 
 
-class AdditiveScore(nn.Module):
+class AdditiveScore(Score):
     """``v^T tanh(W_q q + W_k k)`` (Bahdanau et al., 2015, "concat" in Luong et al.).
 
     Args:
@@ -354,6 +357,10 @@ class AdditiveScore(nn.Module):
         self.key_proj = nn.Linear(key_size, attention_size, bias=False)
         self.v = nn.Linear(attention_size, 1, bias=False)
 
+    @classmethod
+    def for_size(cls, hidden_size: int) -> AdditiveScore:
+        return cls(hidden_size, hidden_size, hidden_size)
+
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
         _check_query_keys(query, keys)
         single_step = query.dim() == 2
@@ -362,3 +369,21 @@ class AdditiveScore(nn.Module):
         hidden = torch.tanh(self.query_proj(queries).unsqueeze(2) + self.key_proj(keys).unsqueeze(1))
         scores = self.v(hidden).squeeze(-1)  # (B, L, T)
         return scores.squeeze(1) if single_step else scores
+
+
+#: Every score by name: ``build_model(score="additive")`` and the benchmarks' ``--score`` read it.
+SCORES: dict[str, type[Score]] = {
+    "dot": DotScore,
+    "scaled": ScaledDotScore,
+    "general": GeneralScore,
+    "additive": AdditiveScore,
+}
+
+
+def make_score(score: str | nn.Module, hidden_size: int) -> nn.Module:
+    """A module as it is, or the :data:`SCORES` entry ``score`` built for ``hidden_size``."""
+    if isinstance(score, nn.Module):
+        return score
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {tuple(SCORES)} or an nn.Module, got {score!r}")
+    return SCORES[score].for_size(hidden_size)

@@ -1,36 +1,22 @@
-"""Data: vocabularies, the course's two generated tasks, and batching.
+"""Data: vocabularies and batching, for every task (the generated ones are in :mod:`lib.tasks`).
 
 * :class:`Vocab` maps tokens to ids, with the specials ``<pad> <sos> <eos> <unk>`` at ids 0-3
   in every vocabulary, so models and decoders can use the constants :data:`PAD`, :data:`SOS`,
   :data:`EOS` whatever the task.
-* **Dates** (:func:`date_pairs`): human-readable dates in five languages, formatted by Babel from
-  the Unicode CLDR, mapped to ISO ``YYYY-MM-DD``. Only CLDR's *full*, *long* and *medium*
-  formats are used: the *short* ones are numeric and ambiguous across locales (en ``11/04/26``
-  is 4 November, fr ``11/04/26`` is 11 April), which caps any model's accuracy.
-* **Reversal** (:func:`reversal_pairs`): random symbol strings of a controlled length and their
-  reverse, to measure how a fixed-size context vector degrades with length.
 * :func:`make_loader` pads once, up front, and serves batches as tensor slices.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
-from babel import Locale
-from babel.dates import get_date_format
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = [
-    "PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "Batch", "PairDataset", "make_loader", "collate_batch",
-    "source_mask", "DATE_LOCALES", "DATE_FORMATS", "format_date", "random_dates", "date_pairs",
-    "date_vocabs", "encode_date", "REVERSAL_ALPHABET", "reversal_pairs", "reversal_vocab",
-]
+__all__ = ["PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "Batch", "PairDataset", "make_loader", "collate_batch",
+           "source_mask"]
 
 PAD, SOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")
@@ -257,103 +243,3 @@ def source_mask(lengths: Tensor, max_len: int, device: torch.device | str | None
     device = device if device is not None else lengths.device
     positions = torch.arange(max_len, device=device)
     return positions.unsqueeze(0) < lengths.to(device, non_blocking=True).unsqueeze(1)
-
-
-# --------------------------------------------------------------------------------------------
-# Task 1: dates
-# --------------------------------------------------------------------------------------------
-
-DATE_LOCALES: tuple[str, ...] = ("en", "ko", "fr", "de", "es")
-DATE_FORMATS: tuple[str, ...] = ("full", "long", "medium")
-_FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
-
-
-@lru_cache(maxsize=None)
-def _date_pattern(locale: str, style: str):
-    return get_date_format(style, locale=locale), Locale.parse(locale)
-
-
-def format_date(date: dt.date, locale: str = "en", style: str = "long") -> str:
-    """``date`` as CLDR writes it in ``locale`` (``"ko"``, ``"full"`` -> ``2026년 11월 24일 화요일``)."""
-    if locale not in DATE_LOCALES:
-        raise ValueError(f"locale must be one of {DATE_LOCALES}, got {locale!r}")
-    if style not in DATE_FORMATS:
-        raise ValueError(
-            f"style must be one of {DATE_FORMATS} (CLDR's numeric 'short' formats are ambiguous "
-            f"across locales), got {style!r}"
-        )
-    pattern, parsed_locale = _date_pattern(locale, style)
-    return pattern.apply(date, parsed_locale)
-
-
-def random_dates(count: int, seed: int = 0) -> list[dt.date]:
-    """``count`` dates drawn uniformly from 1900-01-01 to 2099-12-31."""
-    rng = random.Random(seed)
-    span = (_LAST_DAY - _FIRST_DAY).days
-    return [_FIRST_DAY + dt.timedelta(days=rng.randint(0, span)) for _ in range(count)]
-
-
-def date_pairs(count: int, seed: int = 0) -> list[tuple[str, str]]:
-    """``count`` (human-readable, ISO) pairs, each in a random locale and style.
-
-    >>> date_pairs(1, seed=3)[0]   # doctest: +SKIP
-    ('24. November 2026', '2026-11-24')
-    """
-    rng = random.Random(seed + 1)
-    return [
-        (format_date(date, rng.choice(DATE_LOCALES), rng.choice(DATE_FORMATS)), date.isoformat())
-        for date in random_dates(count, seed)
-    ]
-
-
-@lru_cache(maxsize=1)
-def date_vocabs() -> tuple[Vocab, Vocab]:
-    """Character vocabularies (source, target) that cover every date the task can produce.
-
-    Every month and weekday name appears in the dates of one year, every digit in years
-    2000-2009, so formatting those in every locale and style collects every character.
-    """
-    characters: set[str] = set()
-    for offset in range(3653):  # 2000-01-01 .. 2009-12-31
-        date = dt.date(2000, 1, 1) + dt.timedelta(days=offset)
-        for locale in DATE_LOCALES:
-            for style in DATE_FORMATS:
-                characters.update(format_date(date, locale, style))
-    return Vocab(sorted(characters)), Vocab("0123456789-")
-
-
-def encode_date(text: str) -> list[int]:
-    """Source ids of a date string; :class:`ValueError` names any character the task never uses."""
-    if not isinstance(text, str):
-        raise TypeError(f"a date must be a str, got {type(text).__name__}")
-    if not text:
-        raise ValueError("the date is empty: expected text such as 'November 24, 2026'")
-    source_vocab, _ = date_vocabs()
-    return source_vocab.encode(text)
-
-
-# --------------------------------------------------------------------------------------------
-# Task 2: reversal, with controlled lengths
-# --------------------------------------------------------------------------------------------
-
-REVERSAL_ALPHABET = "abcdefghijklmnopqrst"
-
-
-def reversal_pairs(
-    count: int, min_len: int = 5, max_len: int = 50, seed: int = 0,
-    alphabet: str = REVERSAL_ALPHABET,
-) -> list[tuple[str, str]]:
-    """``count`` (string, reversed string) pairs, lengths uniform in ``[min_len, max_len]``."""
-    if not 1 <= min_len <= max_len:
-        raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
-    rng = random.Random(seed)
-    pairs = []
-    for _ in range(count):
-        text = "".join(rng.choices(alphabet, k=rng.randint(min_len, max_len)))
-        pairs.append((text, text[::-1]))
-    return pairs
-
-
-def reversal_vocab(alphabet: str = REVERSAL_ALPHABET) -> Vocab:
-    """One vocabulary serves both sides of the reversal task."""
-    return Vocab(alphabet)

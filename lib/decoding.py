@@ -7,6 +7,8 @@
   for a whole batch at once: the batch of ``B`` sources becomes ``B * K`` rows, one per
   hypothesis, and every step is one call of ``decoder.step`` (the same call training uses), so
   it works for both decoders of the course.
+* :func:`search` is the one dispatch between them (greedy for ``beam_size=1``, else beam), and
+  :func:`translate` decodes one source sequence with it.
 * :func:`sequence_log_probs` scores given outputs with teacher forcing: the quantity beam search
   maximises, used to compare searches.
 
@@ -33,6 +35,7 @@ its first :data:`~lib.data.EOS` and padded with :data:`~lib.data.PAD`; a row tha
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
@@ -42,8 +45,8 @@ from torch.nn import functional as F
 from .data import EOS, PAD, SOS
 from .models import Encoded, Seq2Seq
 
-__all__ = ["Decoded", "NORMALISATIONS", "greedy_decode", "beam_search", "length_penalty_factor",
-           "sequence_log_probs"]
+__all__ = ["Decoded", "NORMALISATIONS", "greedy_decode", "beam_search", "search", "translate",
+           "length_penalty_factor", "sequence_log_probs"]
 
 NORMALISATIONS = ("length", "gnmt")
 
@@ -224,6 +227,47 @@ def beam_search(model: Seq2Seq, source: Tensor, source_lengths: Tensor, *, beam_
     weights = _gather_beams(pool_weights, best.unsqueeze(1)).squeeze(1)               # (B, max_len, T)
     width = max(int((tokens != PAD).sum(1).max()), 1)
     return Decoded(tokens[:, :width], weights[:, :width] if uses_attention else None, best_scores)
+
+
+
+def search(model: Seq2Seq, source: Tensor, source_lengths: Tensor, *, beam_size: int = 1, max_len: int = 64,
+           length_penalty: float = 1.0, normalisation: str = "length") -> Decoded:
+    """Greedy decoding for ``beam_size=1``, else :func:`beam_search`: the one place that chooses.
+
+    Args and returns as :func:`beam_search`; greedy's :class:`Decoded` has ``scores`` None.
+    """
+    if beam_size == 1:
+        return greedy_decode(model, source, source_lengths, max_len)
+    return beam_search(model, source, source_lengths, beam_size=beam_size, max_len=max_len,
+                       length_penalty=length_penalty, normalisation=normalisation)
+
+
+@torch.no_grad()
+def translate(model: Seq2Seq, source_ids: Sequence[int], *, beam_size: int = 1, max_len: int = 64,
+              length_penalty: float = 1.0) -> tuple[list[int], Tensor | None]:
+    """Translate one source sequence (greedy by default, beam search for ``beam_size > 1``).
+
+    Args:
+        model: a trained :class:`~lib.models.Seq2Seq`.
+        source_ids: the source token ids, e.g. ``lib.tasks.encode_date("24 nov. 2026")``.
+
+    Returns:
+        the output ids up to (not including) ``<eos>``, and the attention weights
+        ``(len(output), len(source))`` on the CPU (None for the fixed-context model).
+    """
+    if len(source_ids) == 0:
+        raise ValueError("nothing to translate: source_ids is empty")
+    _check_model(model)
+    device = next(model.parameters()).device
+    source = torch.tensor([list(source_ids)], dtype=torch.long, device=device)
+    was_training = model.training
+    model.eval()
+    found = search(model, source, torch.tensor([len(source_ids)]), beam_size=beam_size, max_len=max_len,
+                   length_penalty=length_penalty)
+    model.train(was_training)
+    output = found.tokens[0].tolist()
+    length = output.index(EOS) if EOS in output else len(output)
+    return output[:length], None if found.weights is None else found.weights[0, :length].float().cpu()
 
 
 @torch.no_grad()

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .data import PairDataset, make_loader
+from .decoding import search
 
 __all__ = [
     "exact_match", "token_accuracy", "predict", "evaluate", "accuracy_by_length", "corpus_scores",
@@ -52,17 +53,21 @@ def _check_paired(predictions: Sequence, references: Sequence) -> None:
 
 @torch.no_grad()
 def predict(
-    model: nn.Module, dataset: PairDataset, *, batch_size: int = 256, max_len: int | None = None
+    model: nn.Module, dataset: PairDataset, *, batch_size: int = 256, max_len: int | None = None,
+    beam_size: int = 1, length_penalty: float = 1.0,
 ) -> list[list[str]]:
-    """Greedy predictions (target tokens) for every source in ``dataset``, in order."""
+    """Predictions (target tokens) for every source in ``dataset``, in order: greedy for
+    ``beam_size=1``, else beam search (:func:`lib.decoding.search`). ``max_len`` (output tokens)
+    defaults to the longest target of ``dataset`` plus 5."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     max_len = max_len or dataset.target_out.shape[1] + 5
     predictions: list[list[str]] = []
     for batch in make_loader(dataset, batch_size, shuffle=False):
-        tokens, _ = model.greedy(batch.source.to(device), batch.source_lengths, max_len=max_len)
-        predictions += [dataset.target_vocab.decode(row) for row in tokens.tolist()]
+        found = search(model, batch.source.to(device), batch.source_lengths, beam_size=beam_size,
+                       max_len=max_len, length_penalty=length_penalty)
+        predictions += [dataset.target_vocab.decode(row) for row in found.tokens.tolist()]
     model.train(was_training)
     return predictions
 

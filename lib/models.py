@@ -16,22 +16,16 @@ where each token depends on the one before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .attention import AdditiveScore, DotScore, GeneralScore, ScaledDotScore, attend
+from .attention import attend, make_score
 from .data import EOS, PAD, SOS, source_mask
 
-__all__ = [
-    "Encoded", "Encoder", "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model",
-    "SCORES", "translate",
-]
-
-SCORES = ("dot", "scaled", "general", "additive")
+__all__ = ["Encoded", "Encoder", "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model"]
 
 
 @dataclass
@@ -104,7 +98,29 @@ class Encoder(nn.Module):
         return Encoded(states, final, source_mask(source_lengths, source.shape[1], source.device))
 
 
-class FixedContextDecoder(nn.Module):
+class _Decoder(nn.Module):
+    """What both decoders share: an embedding, a GRU, an optional score, ``tanh(W_c [c; h])`` and
+    the output layer (created in this order, which the seeded initial weights depend on), and
+    teacher-forced training as one call of ``step`` over the whole target."""
+
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, *, rnn_input_size: int,
+                 score: str | nn.Module | None = None) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
+        self.rnn = nn.GRU(rnn_input_size, hidden_size, batch_first=True)
+        if score is not None:
+            self.score = make_score(score, hidden_size)
+        self.combine = nn.Linear(2 * hidden_size, hidden_size)
+        self.out = nn.Linear(hidden_size, vocab_size)
+
+    def forward(self, target_in: Tensor, encoded: Encoded) -> tuple[Tensor, Tensor | None]:
+        """``target_in (B, L)`` -> logits ``(B, L, V)`` for all steps at once, and attention
+        weights ``(B, L, T)`` (None without attention)."""
+        logits, _, weights = self.step(target_in, encoded.final.unsqueeze(0), encoded)
+        return logits, weights
+
+
+class FixedContextDecoder(_Decoder):
     """A GRU decoder that sees the source only through one vector (Cho et al., 2014).
 
     The context ``c`` (the encoder's final state) starts the decoder's state, is fed with every
@@ -113,16 +129,7 @@ class FixedContextDecoder(nn.Module):
     """
 
     def __init__(self, vocab_size: int, embed_size: int, hidden_size: int) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
-        self.rnn = nn.GRU(embed_size + hidden_size, hidden_size, batch_first=True)
-        self.combine = nn.Linear(2 * hidden_size, hidden_size)
-        self.out = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, target_in: Tensor, encoded: Encoded) -> tuple[Tensor, None]:
-        """``target_in (B, L)`` -> logits ``(B, L, V)`` for all steps at once (no attention)."""
-        logits, _, _ = self.step(target_in, encoded.final.unsqueeze(0), encoded)
-        return logits, None
+        super().__init__(vocab_size, embed_size, hidden_size, rnn_input_size=embed_size + hidden_size)
 
     def step(
         self, tokens: Tensor, hidden: Tensor, encoded: Encoded
@@ -135,43 +142,20 @@ class FixedContextDecoder(nn.Module):
         return self.out(attentional), hidden, None
 
 
-def _make_score(score: str | nn.Module, hidden_size: int) -> nn.Module:
-    if isinstance(score, nn.Module):
-        return score
-    if score == "dot":
-        return DotScore()
-    if score == "scaled":
-        return ScaledDotScore()
-    if score == "general":
-        return GeneralScore(hidden_size, hidden_size)
-    if score == "additive":
-        return AdditiveScore(hidden_size, hidden_size, hidden_size)
-    raise ValueError(f"score must be one of {SCORES} or an nn.Module, got {score!r}")
-
-
-class AttentionDecoder(nn.Module):
+class AttentionDecoder(_Decoder):
     """Luong-style decoder: GRU step, attend, concat, project (Luong et al., 2015).
 
     Args:
         vocab_size, embed_size, hidden_size: as for the encoder (``hidden_size`` equals the
             encoder's, so that a query and a key can meet in a dot product).
-        score: ``"dot"`` (the course's), ``"scaled"``, ``"general"``, ``"additive"`` or a module.
+        score: a name in :data:`lib.attention.SCORES` (``"dot"``, the course's, ``"scaled"``,
+            ``"general"``, ``"additive"``) or a module.
     """
 
     def __init__(
         self, vocab_size: int, embed_size: int, hidden_size: int, score: str | nn.Module = "dot"
     ) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD)
-        self.rnn = nn.GRU(embed_size, hidden_size, batch_first=True)
-        self.score = _make_score(score, hidden_size)
-        self.combine = nn.Linear(2 * hidden_size, hidden_size)
-        self.out = nn.Linear(hidden_size, vocab_size)
-
-    def forward(self, target_in: Tensor, encoded: Encoded) -> tuple[Tensor, Tensor]:
-        """``target_in (B, L)`` -> logits ``(B, L, V)`` and attention weights ``(B, L, T)``."""
-        logits, _, weights = self.step(target_in, encoded.final.unsqueeze(0), encoded)
-        return logits, weights
+        super().__init__(vocab_size, embed_size, hidden_size, rnn_input_size=embed_size, score=score)
 
     def step(
         self, tokens: Tensor, hidden: Tensor, encoded: Encoded
@@ -268,26 +252,3 @@ def _build(
     else:
         raise ValueError(f"kind must be 'attention' or 'fixed', got {kind!r}")
     return Seq2Seq(encoder, decoder)
-
-
-def translate(
-    model: Seq2Seq, source_ids: Sequence[int], *, max_len: int = 64
-) -> tuple[list[int], Tensor | None]:
-    """Greedy translation of one source sequence.
-
-    Args:
-        model: a trained :class:`Seq2Seq`.
-        source_ids: the source token ids, e.g. ``lib.data.encode_date("24 nov. 2026")``.
-
-    Returns:
-        the output ids up to (not including) ``<eos>``, and the attention weights
-        ``(len(output), len(source))`` on the CPU (None for the fixed-context model).
-    """
-    if len(source_ids) == 0:
-        raise ValueError("nothing to translate: source_ids is empty")
-    device = next(model.parameters()).device
-    source = torch.tensor([list(source_ids)], dtype=torch.long, device=device)
-    tokens, weights = model.greedy(source, torch.tensor([len(source_ids)]), max_len=max_len)
-    output = tokens[0].tolist()
-    length = output.index(EOS) if EOS in output else len(output)
-    return output[:length], None if weights is None else weights[0, :length].float().cpu()

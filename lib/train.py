@@ -8,8 +8,6 @@ device and read back only every ``log_every`` steps: no host-device sync in the 
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
 import math
 import os
@@ -28,10 +26,12 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from .data import PAD, Batch
+from .fingerprint import training_fingerprint
+from .paths import cache_dir
 
 __all__ = [
     "seed_everything", "pick_device", "History", "fit", "sequence_loss", "save_checkpoint",
-    "load_checkpoint", "CheckpointError", "cache_dir",
+    "load_checkpoint", "CheckpointError",
 ]
 
 
@@ -51,13 +51,6 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def cache_dir() -> Path:
-    """Where the course keeps downloads and checkpoints: ``$ATTENTION_COURSE_CACHE`` or
-    ``~/.cache/attention-step-by-step``."""
-    root = os.environ.get("ATTENTION_COURSE_CACHE")
-    return Path(root) if root else Path.home() / ".cache" / "attention-step-by-step"
 
 
 @dataclass
@@ -151,10 +144,11 @@ def fit(
         progress: show a tqdm bar (False in tests).
         seed: seeds everything before the first step.
         cache: a name such as ``"ch07-dates"`` to keep the trained weights and history under
-            :func:`cache_dir`. Re-running the same training (same model code and initial
-            weights, data, settings and ``lib`` version) then loads them instead of training
-            again: training is seeded, so the result is the one training would give. None
-            (the default) always trains.
+            :func:`lib.paths.cache_dir`. Re-running the same training (same model code and
+            initial weights, data, batches, settings and ``evaluate``: see
+            :mod:`lib.fingerprint`) then loads them instead of training again: training is
+            seeded, so the result is the one training would give. None (the default) always
+            trains.
 
     Returns:
         the :class:`History`.
@@ -165,8 +159,9 @@ def fit(
     checkpoint = None
     if cache is not None:
         settings = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
-                        eval_every=eval_every, log_every=log_every, seed=seed)
-        checkpoint = cache_dir() / "checkpoints" / f"{cache}-{_fingerprint(model, loader, settings)}.pt"
+                        eval_every=eval_every, log_every=log_every, seed=seed, device=device.type)
+        key = training_fingerprint(model, loader, settings, evaluate, (_train, sequence_loss, _cycle))
+        checkpoint = cache_dir() / "checkpoints" / f"{cache}-{key}.pt"
         if checkpoint.is_file():
             history = load_checkpoint(checkpoint, model)["history"]
             model.to(device).eval()
@@ -179,31 +174,6 @@ def fit(
     if checkpoint is not None:
         save_checkpoint(checkpoint, model, history=history)
     return history
-
-
-def _fingerprint(model: nn.Module, loader: Iterable[Batch], settings: dict[str, Any]) -> str:
-    """A hash of everything a seeded training run depends on."""
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
-    digest.update(repr(model).encode())
-    # Sorted: a set of classes iterates in id() order, which differs from process to process.
-    classes = {type(m) for m in model.modules()}
-    for module in sorted(classes, key=lambda cls: (cls.__module__, cls.__qualname__)):
-        try:
-            digest.update(inspect.getsource(module).encode())
-        except (OSError, TypeError):  # defined in a notebook cell: its repr above must do
-            digest.update(module.__qualname__.encode())
-    for tensor in model.state_dict().values():
-        digest.update(tensor.detach().cpu().numpy().tobytes())
-    dataset = getattr(loader, "dataset", None)
-    for name in ("source", "source_lengths", "target_in", "target_out"):
-        if isinstance(getattr(dataset, name, None), torch.Tensor):
-            digest.update(getattr(dataset, name).numpy().tobytes())
-    generator = getattr(loader, "generator", None)
-    shuffle_seed = generator.initial_seed() if generator is not None else None
-    digest.update(f"{getattr(loader, 'batch_size', '')}/{shuffle_seed}".encode())
-    for source_file in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source_file.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _train(

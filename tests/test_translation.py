@@ -9,7 +9,6 @@ from dataclasses import replace
 import pytest
 import torch
 
-from lib import checks
 from lib.data import PAD, UNK
 from lib.tatoeba import SentencePair, Splits, TokenizedPair
 from lib.text import tokenize
@@ -202,41 +201,3 @@ def test_markdown_table():
     assert table.splitlines() == ["| a | b |", "|---|---|", "| x | 1.2 |", "| y | z |"]
     assert html_table(["a", "b<"], [["x", 1.25]]).splitlines() == [
         "<table>", "<tr><th>a</th><th>b&lt;</th></tr>", "<tr><td>x</td><td>1.2</td></tr>", "</table>"]
-
-
-# --- the exercise check of chapter 09 -----------------------------------------------------------------
-
-
-def _gnmt(log_prob, length, alpha):
-    return log_prob / ((5 + length) / 6) ** alpha
-
-
-def test_check_gnmt_score_accepts_the_solution(capsys):
-    checks.check_gnmt_score(_gnmt)
-    assert "gnmt_score is correct" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(("wrong", "message"), [
-    (lambda log_prob, length, alpha: log_prob / length ** alpha, "plain length normalisation"),
-    (lambda log_prob, length, alpha: log_prob * ((5 + length) / 6) ** alpha, "you multiplied by the penalty"),
-    (lambda log_prob, length, alpha: log_prob / ((5 + length) / 6), "alpha is missing"),
-    (lambda log_prob, length, alpha: log_prob / ((5 + length) / 6 ** alpha), "operator precedence"),
-    (lambda log_prob, length, alpha: log_prob / ((4 + length) / 6) ** alpha, "your length is one short"),
-])
-def test_check_gnmt_score_names_each_known_mistake(wrong, message):
-    with pytest.raises(checks.ExerciseError, match=message):
-        checks.check_gnmt_score(wrong, quiet=True)
-
-
-def test_check_gnmt_score_other_failures():
-    def not_done(log_prob, length, alpha):
-        raise NotImplementedError()
-
-    with pytest.raises(checks.ExerciseError, match=checks.NOT_IMPLEMENTED):
-        checks.check_gnmt_score(not_done)
-    with pytest.raises(checks.ExerciseError, match="returned dtype torch.float64"):
-        checks.check_gnmt_score(lambda log_prob, length, alpha: _gnmt(log_prob, length, alpha).double())
-    with pytest.raises(checks.ExerciseError, match="returned shape"):
-        checks.check_gnmt_score(lambda log_prob, length, alpha: _gnmt(log_prob, length, alpha).unsqueeze(0))
-    with pytest.raises(checks.ExerciseError, match="returned wrong values"):
-        checks.check_gnmt_score(lambda log_prob, length, alpha: _gnmt(log_prob, length, alpha) + 0.5)

@@ -10,7 +10,8 @@ import torch
 from torch import Tensor, nn
 
 from lib.data import EOS, PAD, SOS
-from lib.decoding import Decoded, beam_search, greedy_decode, length_penalty_factor, sequence_log_probs
+from lib.decoding import (Decoded, beam_search, greedy_decode, length_penalty_factor, search, sequence_log_probs,
+                          translate)
 from lib.models import Encoded, Seq2Seq, build_model
 
 KINDS = ("attention", "fixed")
@@ -253,3 +254,32 @@ def test_bad_normalisation():
     source, lengths = _sources()
     with pytest.raises(ValueError, match="normalisation must be one of"):
         beam_search(_model("attention"), source, lengths, normalisation="average")
+
+
+def test_translate_one_sequence():
+    model = build_model("attention", 24, 24, hidden_size=16, embed_size=8)
+    output, weights = translate(model, [5, 6, 7, 8], max_len=6)
+    assert len(output) <= 6 and EOS not in output
+    assert weights.shape == (len(output), 4)
+    with pytest.raises(ValueError, match="nothing to translate"):
+        translate(model, [])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_search_is_greedy_for_one_beam_and_beam_search_otherwise(kind):
+    model = _model(kind)
+    source, lengths = torch.tensor([[4, 5, 6], [7, 8, PAD]]), torch.tensor([3, 2])
+    greedy = greedy_decode(model, source, lengths, max_len=7)
+    assert torch.equal(search(model, source, lengths, max_len=7).tokens, greedy.tokens)
+    beam = beam_search(model, source, lengths, beam_size=3, max_len=7, length_penalty=0.5)
+    found = search(model, source, lengths, beam_size=3, max_len=7, length_penalty=0.5)
+    assert torch.equal(found.tokens, beam.tokens) and torch.equal(found.scores, beam.scores)
+
+
+def test_translate_with_a_beam_returns_the_beams_best():
+    model = _model("attention")
+    ids = [4, 5, 6, 7]
+    best = beam_search(model, torch.tensor([ids]), torch.tensor([4]), beam_size=3, max_len=8).tokens[0].tolist()
+    output, weights = translate(model, ids, beam_size=3, max_len=8)
+    assert output == best[:best.index(EOS)] if EOS in best else output == best
+    assert weights.shape == (len(output), 4)

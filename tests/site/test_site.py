@@ -1,7 +1,7 @@
 """The built website, in a real browser (headless Chromium driven by Playwright).
 
 Build the book first (README.md's build command), then run
-`pytest tests/test_site.py`. For every page of _toc.yml: it loads with no console error,
+`pytest tests/site/test_site.py`. For every page of _toc.yml: it loads with no console error,
 no uncaught JavaScript error and no failed request to the local server; every image loaded
 and has alt text or a figure caption; each numbered chapter shows at least one plot; each
 notebook page has its Colab button (pointing at that notebook in the repository of
@@ -33,7 +33,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 
-import book_site as book  # tests/book_site.py: the book's files, as the tests read them
+import book_site as book  # tests/site/book_site.py: the book's files, as the tests read them
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -3,7 +3,7 @@
 Its canonical text is chapters/_setup_cell.py. In Colab it pip-installs the course from the
 repository named in _config.yml (and leaves Colab's torch, numpy and matplotlib alone);
 anywhere else it does nothing. The Colab *button* of each page is checked against the built
-site in tests/test_site.py.
+site in tests/site/test_site.py.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 
-import book_site as book  # tests/book_site.py: the book's files, as the tests read them
+import book_site as book  # tests/site/book_site.py: the book's files, as the tests read them
 SETUP_TEXT = book.SETUP_CELL.read_text(encoding="utf-8").strip()
 REPO = book.repository()
 PAGES = book.pages(include_root=False)

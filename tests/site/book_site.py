@@ -1,6 +1,6 @@
 """What the book's configuration says: the pages of _toc.yml, the repository of _config.yml.
 
-Shared by tests/test_colab_setup.py and tests/test_site.py, which load it by file path: it
+Shared by tests/site/test_colab_setup.py and tests/site/test_site.py, which load it by file path: it
 is not imported as a package, so that a folder named ``site`` never shadows the standard
 library's ``site`` module.
 """
@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "_config.yml"
 TOC = ROOT / "_toc.yml"
 SETUP_CELL = ROOT / "chapters" / "_setup_cell.py"

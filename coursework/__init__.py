@@ -1,0 +1,32 @@
+"""The book's tooling for instructors: the exercise format, the editions, grading, the table.
+
+It reads ``chapters/`` from this repository and is never installed with ``lib`` (learners never
+run it). Its dependencies are in ``requirements-instructor.txt`` (nbgrader, nbformat, nbclient).
+From the repository root::
+
+    python -m coursework validate [NOTEBOOK ...]                  # the format, book-wide
+    python -m coursework student-edition [NOTEBOOK ...] [--out student/]
+    python -m coursework nbgrader-source [NOTEBOOK ...] --out COURSE/source/ASSIGNMENT
+    python -m coursework grade SUBMISSION.ipynb ... [--source NOTEBOOK] [--json]
+    python -m coursework table [--write chapters/instructors.md]
+
+Without NOTEBOOK arguments they take every chapter notebook (``--chapters DIR``, default
+``chapters/``) with exercises. One concern a module: :mod:`.notebooks` (paths, cells, the names
+code uses), :mod:`.exercise_format` (parse, validate), :mod:`.editions` (nbgrader source, student
+edition by nbgrader's own preprocessors), :mod:`.grading` (run and score), :mod:`.table`.
+"""
+
+from __future__ import annotations
+
+from .editions import CODE_STUB, TEXT_STUB, nbgrader_source, student_edition
+from .exercise_format import Exercise, FormatError, exercises, section_start, validate, validate_book
+from .grading import Result, exercise_section, execute, execute_together, grade, results
+from .notebooks import CHAPTERS, ROOT, SETUP_CELL, chapter_notebooks
+from .table import TABLE_END, TABLE_START, table, write_table
+
+__all__ = [
+    "ROOT", "CHAPTERS", "SETUP_CELL", "chapter_notebooks", "FormatError", "Exercise", "exercises",
+    "section_start", "validate", "validate_book", "CODE_STUB", "TEXT_STUB", "nbgrader_source",
+    "student_edition", "Result", "exercise_section", "execute", "execute_together", "grade", "results",
+    "TABLE_START", "TABLE_END", "table", "write_table",
+]

@@ -1,0 +1,87 @@
+"""The engine, and the harness's reach: every check of lib.checks has a spec with >= 3 named mistakes."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import torch
+
+from harness import fails
+from lib import attention, checks
+from lib.data import source_mask
+
+MODULES = sorted(path.stem for path in Path(__file__).parent.glob("test_ch[0-9][0-9].py"))
+
+
+def _specs():
+    return [spec for module in MODULES for spec in importlib.import_module(module).SPECS]
+
+
+def test_every_check_is_on_the_harness_with_three_named_mistakes(capsys):
+    """Prints the count of checks and of named mistakes per check (shown with or without -s)."""
+    specs = _specs()
+    counts = {spec.check.__name__: len(spec.mistakes) for spec in specs}
+    rows = [f"{'check':36} named mistakes"] + [f"{name:36} {count}" for name, count in counts.items()]
+    rows.append(f"{len(counts)} checks, {sum(counts.values())} named mistakes")
+    with capsys.disabled():
+        print("\n" + "\n".join(rows))
+    assert set(counts) == set(checks.CHECKS), "every learner-facing check has a spec in tests/checks/"
+    assert len(counts) == len(specs) == 11
+    assert all(count >= 3 for count in counts.values()), counts
+    assert all(spec.check.__module__ == f"lib.checks.ch{module[-2:]}"
+               for module in MODULES for spec in importlib.import_module(module).SPECS)
+
+
+def _lib_context(weights, values):
+    return attention.context_vector(attention.weighted_values(weights, values))
+
+
+LIB_VERSIONS = {
+    "check_key_mask": lambda lengths, src_len: source_mask(lengths, src_len),
+    "check_dot_product_scores": attention.dot_product_scores,
+    "check_attention_weights": attention.attention_weights,
+    "check_weighted_values": attention.weighted_values,
+    "check_context_vector": _lib_context,
+    "check_attend": lambda query, keys, mask: attention.attend(query, keys, mask=mask),
+    "check_find_slips": lambda weights, keys, claimed: ~torch.isclose(_lib_context(weights, keys), claimed),
+    "check_scaled_dot_product_scores": attention.ScaledDotScore(),
+}
+
+
+@pytest.mark.parametrize("name", LIB_VERSIONS)
+def test_lib_versions_pass_their_checks(name):
+    """The lib functions the chapters compare against pass the learners' checks."""
+    checks.CHECKS[name](LIB_VERSIONS[name], quiet=True)
+
+
+def test_learner_bug_is_one_line_not_a_traceback():
+    def buggy(query, keys):
+        return undefined_name  # noqa: F821
+
+    message = fails(checks.check_dot_product_scores, buggy, "raised NameError on the worked example")
+    assert "undefined_name" in message
+
+
+def test_size_error_gets_the_exercise_hint():
+    message = fails(checks.check_dot_product_scores, lambda query, keys: torch.bmm(query.unsqueeze(1), keys),
+                    "keys.transpose(1, 2)")
+    assert message.startswith("dot_product_scores")
+
+
+def test_ipython_shows_the_message_alone():
+    """IPython's showtraceback uses an exception's _render_traceback_: the cell shows one line."""
+    error = checks.ExerciseError("attend is not implemented yet")
+    assert error._render_traceback_() == ["✗ attend is not implemented yet"]
+
+
+def test_exercise_error_renders_in_a_real_ipython_shell(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    result = shell.run_cell("from lib import checks\nchecks.check_dot_product_scores(None)")
+    assert isinstance(result.error_in_exec, checks.ExerciseError)  # the cell fails (nbval, nbgrader)
+    shown = capsys.readouterr()
+    assert "✗ dot_product_scores should be a function" in shown.out + shown.err
+    assert "Traceback" not in shown.out + shown.err

@@ -1,0 +1,115 @@
+"""fit's cache key (lib.fingerprint): what determines the trained model changes it, nothing else does.
+
+Each key is read from the checkpoint fit(cache=...) writes, so the tests follow fit's own path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lib.data import PairDataset, make_loader
+from lib.metrics import evaluate
+from lib.models import build_model
+from lib.train import fit
+from tiny import VOCAB, tiny_dataset
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Run in a fresh interpreter with PYTHONPATH pointing at a copy of lib: prints fit's cache key.
+SCRIPT = """
+import os, sys
+from pathlib import Path
+from lib.data import PairDataset, make_loader
+from lib.models import build_model
+from lib.tasks import reversal_pairs, reversal_vocab
+from lib.train import fit
+v = reversal_vocab()
+pairs = reversal_pairs(64, 3, 8, seed=0)
+data = PairDataset([s for s, _ in pairs], [t for _, t in pairs], v, v)
+model = build_model("attention", len(v), len(v), hidden_size=16, embed_size=8, seed=5)
+fit(model, make_loader(data, 16), steps=1, progress=False, device="cpu", cache="key")
+print(next(Path(os.environ["ATTENTION_COURSE_CACHE"], "checkpoints").glob("key-*.pt")).stem)
+"""
+
+
+def _key_in_a_new_process(lib: Path, cache: Path) -> str:
+    env = {**os.environ, "PYTHONPATH": str(lib.parent), "ATTENTION_COURSE_CACHE": str(cache)}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, cwd=cache.parent)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def _edited_copy(tmp_path: Path, name: str, file: str, old: str, new: str) -> Path:
+    copy = tmp_path / name / "lib"
+    shutil.copytree(REPO / "lib", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (copy / file).read_text("utf-8")
+    assert old in text, f"{old!r} is not in lib/{file} any more: update this test"
+    (copy / file).write_text(text.replace(old, new, 1), "utf-8")
+    return copy
+
+
+def test_docstrings_of_checks_leave_the_key_and_model_code_changes_it(tmp_path):
+    original = _key_in_a_new_process(REPO / "lib", tmp_path / "original")
+    again = _key_in_a_new_process(REPO / "lib", tmp_path / "again")
+    assert original == again, "the key depends on the process"
+    checks_doc = _edited_copy(tmp_path, "checks-doc", "checks/ch03.py", '"""Chapter 03: ', '"""Chapter 3: ')
+    assert _key_in_a_new_process(checks_doc, tmp_path / "checks-doc-cache") == original
+    model_code = _edited_copy(tmp_path, "model-code", "models.py",
+                              "attentional = torch.tanh(self.combine(torch.cat([context, queries], dim=-1)))",
+                              "attentional = torch.relu(self.combine(torch.cat([context, queries], dim=-1)))")
+    assert _key_in_a_new_process(model_code, tmp_path / "model-code-cache") != original
+
+
+@pytest.fixture
+def key(tmp_path, monkeypatch):
+    """``key(loader=..., model=..., **fit settings)``: the cache key fit gives that training."""
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
+    checkpoints = tmp_path / "checkpoints"
+
+    def run(loader=None, model=None, **settings) -> str:
+        shutil.rmtree(checkpoints, ignore_errors=True)  # so that fit trains and writes exactly one file
+        model = model or build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=5)
+        loader = loader or make_loader(tiny_dataset(), 16)
+        fit(model, loader, **{"steps": 1, "progress": False, "device": "cpu", "cache": "k", **settings})
+        (written,) = checkpoints.glob("k-*.pt")
+        return written.stem
+
+    return run
+
+
+def test_the_same_training_has_the_same_key(key):
+    assert key() == key()
+
+
+@pytest.mark.parametrize("change", [
+    {"loader": make_loader(tiny_dataset(), 16, shuffle=False)},
+    {"loader": make_loader(tiny_dataset(), 16, drop_last=True)},
+    {"loader": make_loader(tiny_dataset(), 16, seed=1)},
+    {"loader": make_loader(tiny_dataset(), 8)},
+    {"loader": make_loader(tiny_dataset(seed=1), 16)},
+    {"loader": make_loader(PairDataset(["abc"] * 16, ["cba"] * 16, VOCAB, VOCAB), 16)},
+    {"model": build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=6)},
+    {"model": build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=5,
+                          score="scaled")},
+    {"steps": 2}, {"lr": 1e-3}, {"clip": 0.5}, {"seed": 1}, {"eval_every": 1},
+    {"evaluate": lambda model: {"exact_match": 0.0}},
+], ids=["no shuffle", "drop_last", "shuffle seed", "batch size", "other data", "same size other data",
+        "initial weights", "score module", "steps", "lr", "clip", "seed", "eval_every", "evaluate"])
+def test_what_determines_the_result_changes_the_key(key, change):
+    assert key(**change) != key()
+
+
+def _scorer(data):
+    return lambda model: evaluate(model, data)  # one line of code, whatever data it reads
+
+
+def test_an_evaluate_callback_is_known_by_its_code_and_the_data_it_reads(key):
+    first = key(evaluate=_scorer(tiny_dataset(16, seed=3)))
+    assert key(evaluate=_scorer(tiny_dataset(16, seed=3))) == first
+    assert key(evaluate=_scorer(tiny_dataset(16, seed=4))) != first
