@@ -23,8 +23,8 @@ import torch
 
 from lib.tatoeba import ATTRIBUTION, MIRROR_ENV, PAIRS, load_splits
 from lib.train import pick_device
-from lib.translation import (LENGTH_EDGES, SEEDS, evaluate_split, markdown_table, plan_training, prepare,
-                             scores_by_length, select, train_model)
+from lib.recipes import LENGTH_EDGES, SEEDS
+from lib.translation import evaluate_split, markdown_table, plan_training, prepare, scores_by_length, select, train_model
 
 KINDS = ("fixed", "attention")
 

@@ -3,20 +3,22 @@
 * :class:`Vocab` maps tokens to ids, with the specials ``<pad> <sos> <eos> <unk>`` at ids 0-3
   in every vocabulary, so models and decoders can use the constants :data:`PAD`, :data:`SOS`,
   :data:`EOS` whatever the task.
-* :func:`make_loader` pads once, up front, and serves batches as tensor slices.
+* :func:`make_loader` pads once, up front, and serves batches as tensor slices;
+  :func:`bucketed_loader` serves batches of similar lengths (:class:`LengthBuckets`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 __all__ = ["PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "Batch", "PairDataset", "make_loader", "collate_batch",
-           "source_mask"]
+           "source_mask", "LengthBuckets", "bucketed_loader"]
 
 PAD, SOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")
@@ -243,3 +245,34 @@ def source_mask(lengths: Tensor, max_len: int, device: torch.device | str | None
     device = device if device is not None else lengths.device
     positions = torch.arange(max_len, device=device)
     return positions.unsqueeze(0) < lengths.to(device, non_blocking=True).unsqueeze(1)
+
+
+class LengthBuckets(Sampler[list[int]]):
+    """Batches of pairs of similar length, in a random order, reshuffled every epoch.
+
+    A batch is as wide as its longest sentence, so random batches of Korean (3 to 24 syllables)
+    are mostly padding, and a CPU computes the GRU over it anyway. Each epoch this shuffles the
+    pairs, sorts them by (source, target) length (a stable sort: equal lengths stay shuffled),
+    cuts batches and shuffles the batches. Same seed, same batches.
+    """
+
+    def __init__(self, dataset: PairDataset, batch_size: int, seed: int = 0) -> None:
+        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
+        target_lengths = (dataset.target_out != PAD).sum(1)
+        self.keys = (dataset.source_lengths * (int(target_lengths.max()) + 1) + target_lengths).tolist()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.keys) / self.batch_size)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        self.epoch += 1
+        order = sorted(torch.randperm(len(self.keys), generator=generator).tolist(), key=self.keys.__getitem__)
+        batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        for index in torch.randperm(len(batches), generator=generator).tolist():
+            yield batches[index]
+
+
+def bucketed_loader(dataset: PairDataset, batch_size: int, seed: int = 0) -> DataLoader:
+    """A ``DataLoader`` of :class:`Batch` es from :class:`LengthBuckets`."""
+    return DataLoader(dataset, batch_sampler=LengthBuckets(dataset, batch_size, seed), collate_fn=collate_batch)

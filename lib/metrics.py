@@ -14,11 +14,13 @@ import sacrebleu
 import torch
 from torch import nn
 
-from .data import PairDataset, make_loader
+from torch import Tensor
+
+from .data import Batch, PairDataset, make_loader
 from .decoding import search
 
 __all__ = [
-    "exact_match", "token_accuracy", "predict", "evaluate", "accuracy_by_length", "corpus_scores",
+    "exact_match", "token_accuracy", "decode_dataset", "predict", "evaluate", "accuracy_by_length", "corpus_scores",
     "Scores",
 ]
 
@@ -52,24 +54,35 @@ def _check_paired(predictions: Sequence, references: Sequence) -> None:
 
 
 @torch.no_grad()
-def predict(
+def decode_dataset(
     model: nn.Module, dataset: PairDataset, *, batch_size: int = 256, max_len: int | None = None,
     beam_size: int = 1, length_penalty: float = 1.0,
-) -> list[list[str]]:
-    """Predictions (target tokens) for every source in ``dataset``, in order: greedy for
+) -> list[tuple[Batch, Tensor]]:
+    """Every batch of ``dataset``, in order, with its decoded ids ``(B, L')``: greedy for
     ``beam_size=1``, else beam search (:func:`lib.decoding.search`). ``max_len`` (output tokens)
-    defaults to the longest target of ``dataset`` plus 5."""
+    defaults to the longest target of ``dataset`` plus 5. The one decoding loop of the course:
+    :func:`predict` and :func:`lib.translation.evaluate_split` read its output."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     max_len = max_len or dataset.target_out.shape[1] + 5
-    predictions: list[list[str]] = []
+    decoded = []
     for batch in make_loader(dataset, batch_size, shuffle=False):
         found = search(model, batch.source.to(device), batch.source_lengths, beam_size=beam_size,
                        max_len=max_len, length_penalty=length_penalty)
-        predictions += [dataset.target_vocab.decode(row) for row in found.tokens.tolist()]
+        decoded.append((batch, found.tokens))
     model.train(was_training)
-    return predictions
+    return decoded
+
+
+def predict(
+    model: nn.Module, dataset: PairDataset, *, batch_size: int = 256, max_len: int | None = None,
+    beam_size: int = 1, length_penalty: float = 1.0,
+) -> list[list[str]]:
+    """Predictions (target tokens) for every source in ``dataset``, in order (:func:`decode_dataset`)."""
+    decoded = decode_dataset(model, dataset, batch_size=batch_size, max_len=max_len, beam_size=beam_size,
+                             length_penalty=length_penalty)
+    return [dataset.target_vocab.decode(row) for _, tokens in decoded for row in tokens.tolist()]
 
 
 def evaluate(model: nn.Module, dataset: PairDataset, *, batch_size: int = 256) -> dict[str, float]:

@@ -8,6 +8,9 @@ exactly as chapter 07" is true by construction:
   context vector runs out of room.
 * :data:`DATES`: the dates task of chapters 07 and 08 (``benchmarks/dates_accuracy.py``,
   ``benchmarks/train_speed.py``).
+* :data:`CPU_PLAN`, :data:`GPU_PLAN` (a :class:`Plan`): real translation in chapter 09 and
+  ``benchmarks/translation.py``, chosen by :func:`lib.translation.plan_training`; with
+  :data:`SEEDS`, :data:`LENGTH_EDGES` and :data:`KOREAN_WORDS`, chapter 09's measurements.
 
 A recipe is a frozen dataclass: a variant is ``dataclasses.replace(DATES, steps=100)``.
 """
@@ -24,7 +27,8 @@ from .data import PairDataset, Vocab, make_loader
 from .models import Seq2Seq, build_model
 from .tasks import date_pairs, date_vocabs, reversal_pairs, reversal_vocab
 
-__all__ = ["Recipe", "ReversalRecipe", "DatesRecipe", "BOTTLENECK", "DATES"]
+__all__ = ["Recipe", "ReversalRecipe", "DatesRecipe", "BOTTLENECK", "DATES", "Plan", "CPU_PLAN", "GPU_PLAN",
+           "GPU_EPOCHS", "SEEDS", "LENGTH_EDGES", "KOREAN_WORDS"]
 
 Pairs = list[tuple[str, str]]
 
@@ -127,3 +131,56 @@ class DatesRecipe(Recipe):
 BOTTLENECK = ReversalRecipe()
 #: Chapters 07 and 08: the attention model on dates.
 DATES = DatesRecipe()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The sizes of one training run.
+
+    Attributes:
+        max_len: longest sentence kept, in tokens, on either side (every split).
+        train_pairs, validation_pairs, test_pairs: how many pairs of each split to keep, drawn by
+            :func:`~lib.translation.sample_by_length`; None keeps them all.
+        embed_size, hidden_size: model widths.
+        batch_size, steps, lr: the optimiser's schedule (:func:`~lib.train.fit`).
+        min_count: a token enters the vocabulary if seen this often in training.
+        score: the attention model's score (:data:`~lib.attention.SCORES`).
+        beam_size, length_penalty: beam search's ``K`` and ``alpha`` (:mod:`lib.decoding`).
+    """
+
+    max_len: int
+    train_pairs: int | None
+    validation_pairs: int | None
+    test_pairs: int | None
+    embed_size: int
+    hidden_size: int
+    batch_size: int
+    steps: int
+    lr: float
+    min_count: int = 2
+    score: str = "additive"
+    beam_size: int = 5
+    length_penalty: float = 1.0
+
+
+#: Chapter 09 on a CPU: a length-stratified sample, sized so that the chapter runs in minutes on two cores.
+CPU_PLAN = Plan(max_len=24, train_pairs=8_000, validation_pairs=500, test_pairs=1_200, embed_size=64,
+                hidden_size=128, batch_size=64, steps=800, lr=6e-3, min_count=3)
+#: Chapter 09 on a GPU: every pair, a wider model; ``steps`` is set by
+#: :func:`lib.translation.plan_training`.
+GPU_PLAN = Plan(max_len=24, train_pairs=None, validation_pairs=None, test_pairs=None, embed_size=128,
+                hidden_size=256, batch_size=128, steps=20_000, lr=3e-3, min_count=2)
+#: Passes over the training pairs on a GPU.
+GPU_EPOCHS = 10
+
+
+#: Seeds of the weights and batches that chapter 09 trains each English-French model with
+#: (``benchmarks/translation.py --full`` adds a third, and the Korean models).
+SEEDS = (0, 1)
+#: Source-length buckets (in tokens) of chapter 09's BLEU-by-length figure: 1-4, 5-7, 8-10, 11-13, 14-24.
+LENGTH_EDGES = (1, 5, 8, 11, 14, 25)
+#: A small Korean-English word list: chapter 09 measures how much attention each English word puts
+#: on its Korean translation.
+KOREAN_WORDS = (("오늘", "today"), ("어제", "yesterday"), ("내일", "tomorrow"), ("학교", "school"),
+                ("책", "book"), ("고양이", "cat"), ("물", "water"), ("프랑스어", "french"), ("시간", "time"),
+                ("돈", "money"), ("집", "home"), ("선생님", "teacher"), ("톰", "tom"), ("메리", "mary"))

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from lib.text import tokenize
+from .paths import CACHE_ENV, cache_dir
+from .text import tokenize
 
 __all__ = [
     "ATTRIBUTION", "MIRROR_ENV", "CACHE_ENV", "PAIRS", "PairSpec", "SentencePair", "TokenizedPair", "Splits",
@@ -47,7 +48,6 @@ ATTRIBUTION = ("Sentence pairs from the Tatoeba Project (tatoeba.org), packaged 
 """The credit every page or output that shows these sentences must carry."""
 
 MIRROR_ENV = "ATTENTION_COURSE_TATOEBA_MIRROR"
-CACHE_ENV = "ATTENTION_COURSE_CACHE"
 
 # manythings.org answers 403 Forbidden to Python's default User-Agent, so we look like a browser.
 _USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) attention-step-by-step/0.1 (course data loader)"
@@ -136,10 +136,8 @@ def direction(pair: str, *, reverse: bool = False) -> tuple[str, str]:
 
 
 def default_cache_dir() -> Path:
-    """``$ATTENTION_COURSE_CACHE/tatoeba`` if that variable is set, else
-    ``~/.cache/attention-step-by-step/tatoeba``."""
-    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "attention-step-by-step"
-    return Path(root) / "tatoeba"
+    """``tatoeba`` inside the course's cache folder (:func:`lib.paths.cache_dir`)."""
+    return cache_dir() / "tatoeba"
 
 
 def _file_digest(path: Path, algorithm: str) -> str:
@@ -349,6 +347,10 @@ class TokenizedPair:
     target: list[str]
     raw: SentencePair
 
+    def fits(self, max_len: int) -> bool:
+        """At most ``max_len`` tokens on either side: the one length rule of every filter."""
+        return len(self.source) <= max_len and len(self.target) <= max_len
+
 
 @dataclass(frozen=True)
 class Splits:
@@ -386,6 +388,6 @@ def load_splits(pair: str, *, reverse: bool = False, mirror: str | Path | None =
     keys = [(" ".join(example.source), " ".join(example.target)) for example in tokenized]
     buckets: tuple[list[TokenizedPair], ...] = ([], [], [])
     for example, split in zip(tokenized, split_indices(keys, fractions, seed)):
-        if max_len is None or (len(example.source) <= max_len and len(example.target) <= max_len):
+        if max_len is None or example.fits(max_len):
             buckets[split].append(example)
     return Splits(pair, source_lang, target_lang, *buckets)

@@ -1,4 +1,4 @@
-"""Tests of lib.translation (chapter 09's glue) and of chapter 09's exercise check."""
+"""Tests of lib.translation (chapter 09's glue), lib.alignment and the length-bucket sampler of lib.data."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import torch
 from lib.data import PAD, UNK
 from lib.tatoeba import SentencePair, Splits, TokenizedPair
 from lib.text import tokenize
-from lib.translation import (CPU_PLAN, GPU_EPOCHS, LengthBuckets, alignment_shares, evaluate_split, html_table,
-                             markdown_table, plan_training, prepare, restrict_length, sample_by_length,
-                             scores_by_length, select, train_model, translate)
+from lib.alignment import alignment_shares, reference_attention
+from lib.data import LengthBuckets
+from lib.recipes import CPU_PLAN, GPU_EPOCHS
+from lib.translation import (evaluate_split, html_table, markdown_table, plan_training, prepare, restrict_length,
+                             sample_by_length, scores_by_length, select, train_model, translate)
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
@@ -182,6 +184,18 @@ def test_alignment_shares_of_a_model_that_learnt_word_by_word_translation(traine
         alignment_shares(models["fixed"], data, [("two", "deux")])
     with pytest.raises(ValueError, match="one-token target word"):
         alignment_shares(models["attention"], data, [("two", "deux cinq")])
+
+
+def test_reference_attention_reads_the_reference(trained):
+    data, models = trained
+    found = reference_attention(models["attention"], data, "Two five.", "Deux cinq.")
+    assert found.source_tokens == ["two", "five", "."] and found.output_tokens == ["deux", "cinq", ".", "<eos>"]
+    assert found.weights.shape == (4, 3) and torch.allclose(found.weights.sum(-1), torch.ones(4), atol=1e-5)
+    assert int(found.weights[0].argmax()) == 0 and int(found.weights[1].argmax()) == 1  # word by word
+    with pytest.raises(ValueError, match="fixed-context model has no weights"):
+        reference_attention(models["fixed"], data, "Two five.", "Deux cinq.")
+    with pytest.raises(ValueError, match="nothing to read"):
+        reference_attention(models["attention"], data, "Two.", "  ")
 
 
 def test_translate(trained):

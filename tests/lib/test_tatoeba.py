@@ -27,7 +27,7 @@ from lib.tatoeba import (
 )
 from lib.text import KOREAN_SPACE, detokenize, normalize, tokenize
 
-MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tatoeba-full"
+MIRROR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tatoeba-full"
 #: The whole English-French file of d2l's fra-eng.zip: its line count and the sha256 its README gives.
 FULL_FRENCH_LINES = 167_130
 FULL_FRENCH_SHA256 = "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104"
