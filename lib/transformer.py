@@ -6,7 +6,7 @@
 * :func:`split_heads` / :func:`merge_heads` and :func:`multi_head_attention`: ``h`` heads are
   ``h`` times more batch rows, so the same steps serve them. Equals :class:`torch.nn.MultiheadAttention`.
 * :func:`causal_mask` and :func:`sinusoidal_positions`: what a decoder and word order need.
-* :class:`TransformerSeq2Seq`: embeddings and positions around :class:`torch.nn.Transformer`,
+* :class:`TransformerSeq2Seq`: embeddings and positions around PyTorch's Transformer layers,
   with the interface of :class:`lib.models.Seq2Seq` (``forward``, ``greedy``), so that
   :func:`lib.train.fit`, :mod:`lib.metrics` and :func:`lib.models.translate` serve it too.
 
@@ -18,19 +18,21 @@ position). PyTorch's ``key_padding_mask`` and boolean ``attn_mask`` of ``nn.Tran
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from .attention import attention_weights, context_vector, dot_product_scores, weighted_values
-from .data import EOS, PAD, SOS, source_mask
+from .data import EOS, PAD, SOS, PairDataset, source_mask
+from .metrics import exact_match, predict, token_accuracy
 from .models import _check_source
 
 __all__ = [
     "TransformerRecipe", "TRANSFORMER", "self_attention", "split_heads", "merge_heads",
     "multi_head_attention", "causal_mask", "sinusoidal_positions", "TransformerSeq2Seq",
-    "build_transformer",
+    "build_transformer", "scores_by_length",
 ]
 
 
@@ -215,7 +217,7 @@ def sinusoidal_positions(length: int, d_model: int) -> Tensor:
 
 
 class TransformerSeq2Seq(nn.Module):
-    """Token embeddings plus sinusoidal positions, around ``nn.Transformer`` (post-norm, as in 2017).
+    """Token embeddings plus sinusoidal positions, around PyTorch's Transformer encoder and decoder.
 
     Same calls as :class:`lib.models.Seq2Seq`: ``model(source, source_lengths, target_in)`` ->
     ``(logits (B, L, V), None)`` for teacher-forced training, and :meth:`greedy` for decoding,
@@ -237,13 +239,17 @@ class TransformerSeq2Seq(nn.Module):
         self.source_embedding = nn.Embedding(source_vocab_size, d_model, padding_idx=PAD)
         self.target_embedding = nn.Embedding(target_vocab_size, d_model, padding_idx=PAD)
         self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
-        self.transformer = nn.Transformer(
-            d_model, recipe.heads, recipe.encoder_layers, recipe.decoder_layers,
-            recipe.feedforward, recipe.dropout, batch_first=True, norm_first=recipe.norm_first,
+        layer = dict(d_model=d_model, nhead=recipe.heads, dim_feedforward=recipe.feedforward,
+                     dropout=recipe.dropout, batch_first=True, norm_first=recipe.norm_first)
+        # What nn.Transformer builds, spelled out: nested tensors off (they would drop padded
+        # positions in eval mode only, and warn with pre-norm layers).
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(**layer), recipe.encoder_layers, nn.LayerNorm(d_model),
+            enable_nested_tensor=False,
         )
-        # Nested tensors would drop padded positions in eval mode only: keep one code path.
-        self.transformer.encoder.enable_nested_tensor = False
-        self.transformer.encoder.use_nested_tensor = False
+        self.decoder = nn.TransformerDecoder(
+            nn.TransformerDecoderLayer(**layer), recipe.decoder_layers, nn.LayerNorm(d_model)
+        )
         self.out = nn.Linear(d_model, target_vocab_size)
 
     def _embed(self, embedding: nn.Embedding, tokens: Tensor) -> Tensor:
@@ -260,7 +266,7 @@ class TransformerSeq2Seq(nn.Module):
         """``source (B, T)`` -> memory ``(B, T, d)`` and the mask ``(B, T)``, True at real tokens."""
         _check_source(source, source_lengths)
         mask = source_mask(source_lengths, source.shape[1], source.device)
-        memory = self.transformer.encoder(
+        memory = self.encoder(
             self._embed(self.source_embedding, source), src_key_padding_mask=~mask
         )
         return memory, mask
@@ -269,7 +275,7 @@ class TransformerSeq2Seq(nn.Module):
         """``target_in (B, L)`` -> logits ``(B, L, V)``, all positions at once under the causal mask."""
         length = target_in.shape[1]
         # Torch's boolean masks are True where attention is *not* allowed: negate ours.
-        states = self.transformer.decoder(
+        states = self.decoder(
             self._embed(self.target_embedding, target_in), memory,
             tgt_mask=~causal_mask(length, target_in.device), memory_key_padding_mask=~mask,
         )
@@ -291,7 +297,7 @@ class TransformerSeq2Seq(nn.Module):
     def cross_attention(self, target_in: Tensor, memory: Tensor, mask: Tensor) -> Tensor:
         """The last decoder layer's cross-attention weights ``(B, L, T)``, averaged over heads."""
         captured: list[Tensor] = []
-        layer = self.transformer.decoder.layers[-1].multihead_attn
+        layer = self.decoder.layers[-1].multihead_attn
 
         def recompute(module: nn.Module, args: tuple, kwargs: dict, output: object) -> None:
             # The layer calls attention with need_weights=False; ask again (once), with weights.
@@ -341,3 +347,28 @@ def build_transformer(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(recipe.seed)
         return TransformerSeq2Seq(source_vocab_size, target_vocab_size, recipe, max_len)
+
+
+def scores_by_length(
+    model: nn.Module, dataset: PairDataset, edges: Sequence[int]
+) -> dict[str, float]:
+    """Greedy-decode ``dataset`` once; exact match overall and token accuracy per length bucket.
+
+    Args:
+        edges: bucket bounds on the source length, e.g. ``(5, 15, 25, 35, 45, 51)`` gives the
+            buckets ``"5-14"``, ..., ``"45-50"``.
+
+    Returns:
+        ``{"exact_match": ..., "5-14": ..., ...}`` (token accuracy, :func:`lib.metrics.token_accuracy`).
+    """
+    if len(edges) < 2 or list(edges) != sorted(set(edges)):
+        raise ValueError(f"edges must be at least two increasing lengths, got {list(edges)}")
+    predictions = predict(model, dataset)
+    scores = {"exact_match": exact_match(predictions, dataset.targets)}
+    for low, high in zip(edges, edges[1:]):
+        rows = [i for i, source in enumerate(dataset.sources) if low <= len(source) < high]
+        if not rows:
+            raise ValueError(f"no test sequence has a source length in [{low}, {high})")
+        scores[f"{low}-{high - 1}"] = token_accuracy(
+            [predictions[i] for i in rows], [dataset.targets[i] for i in rows])
+    return scores
