@@ -161,6 +161,13 @@ def multi_head_attention(
     """
     for name, tensor in (("query", query), ("key", key), ("value", value)):
         _check_sequence(name, tensor)
+    if not isinstance(attention, nn.MultiheadAttention) or attention.in_proj_weight is None or (
+        attention.in_proj_bias is None or not attention.batch_first
+    ):
+        raise ValueError(
+            "attention must be an nn.MultiheadAttention(d, h, batch_first=True) with its default "
+            f"packed input projection and biases; got {attention!r}"
+        )
     heads, d_model = attention.num_heads, attention.embed_dim
     if query.shape[-1] != d_model:
         raise ValueError(f"query has d_model {query.shape[-1]}, the attention module {d_model}")
@@ -363,6 +370,12 @@ def scores_by_length(
     """
     if len(edges) < 2 or list(edges) != sorted(set(edges)):
         raise ValueError(f"edges must be at least two increasing lengths, got {list(edges)}")
+    outside = [len(source) for source in dataset.sources if not edges[0] <= len(source) < edges[-1]]
+    if outside:
+        raise ValueError(
+            f"{len(outside)} test sequences have a source length outside the buckets "
+            f"[{edges[0]}, {edges[-1]}), e.g. {outside[0]}: widen the edges"
+        )
     predictions = predict(model, dataset)
     scores = {"exact_match": exact_match(predictions, dataset.targets)}
     for low, high in zip(edges, edges[1:]):

@@ -141,6 +141,13 @@ def test_bad_input_is_explained():
         transformer.merge_heads(torch.randn(1, 5, 8))
     with pytest.raises(ValueError, match="positive int"):
         transformer.causal_mask(0)
+    attention = nn.MultiheadAttention(8, 2, batch_first=True)
+    with pytest.raises(ValueError, match=r"mask must have shape \(batch, src_len\)"):
+        transformer.multi_head_attention(torch.randn(1, 2, 8), torch.randn(1, 3, 8), torch.randn(1, 3, 8),
+                                         attention, torch.ones(1, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="batch_first=True"):
+        transformer.multi_head_attention(torch.randn(1, 2, 8), torch.randn(1, 3, 8), torch.randn(1, 3, 8),
+                                         nn.MultiheadAttention(8, 2))
     with pytest.raises(ValueError, match="even"):
         transformer.sinusoidal_positions(4, 5)
     model, _ = _reversal_model_and_loader()
@@ -157,5 +164,9 @@ def test_scores_by_length():
     scores = transformer.scores_by_length(model, loader.dataset, (3, 5, 7))
     assert set(scores) == {"exact_match", "3-4", "5-6"}
     assert all(0.0 <= value <= 1.0 for value in scores.values())
+    vocab = reversal_vocab()
+    gapped = PairDataset(["abc", "abcdef"], ["cba", "fedcba"], vocab, vocab)
     with pytest.raises(ValueError, match="no test sequence"):
-        transformer.scores_by_length(model, loader.dataset, (10, 20))
+        transformer.scores_by_length(model, gapped, (3, 4, 6, 7))
+    with pytest.raises(ValueError, match="outside the buckets"):
+        transformer.scores_by_length(model, loader.dataset, (3, 5))
