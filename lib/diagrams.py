@@ -28,11 +28,12 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from . import attention
+from .data import SOS
 from .animation import Animation, decoding_animation, describe_decoding  # re-exported: one import for chapters
 from .plots import HEATMAP_CMAP, _printable  # plots also registers the Hangul font
 
 __all__ = [
-    "STEPS", "DecoderStep", "decoder_step", "step_schematic", "schematic_panels", "describe_step",
+    "STEPS", "DecoderStep", "decoder_step", "model_step", "step_schematic", "schematic_panels", "describe_step",
     "Animation", "walkthrough_animation", "decoding_animation", "describe_decoding",
 ]
 
@@ -101,6 +102,26 @@ def decoder_step(
                 raise ValueError(f"{len(vocabulary)} vocabulary labels for {next_token.numel()} logits")
     return DecoderStep(keys, query, scores[0], weights[0], weighted[0], context[0], concat, next_token,
                        tuple(tokens), None if vocabulary is None else tuple(vocabulary))
+
+
+def model_step(model: torch.nn.Module, source_ids: Sequence[int], output_ids: Sequence[int], position: int, *,
+               source_tokens: Sequence[str], vocabulary: Sequence[str]) -> DecoderStep:
+    """A trained dot-score :class:`~lib.models.Seq2Seq`'s real step ``position`` (0-based) while it
+    writes ``output_ids`` for ``source_ids``: its keys ``(T, d)``, its query ``(d,)`` after reading
+    ``<sos>`` and ``output_ids[:position]``, and its next-token distribution over ``vocabulary``."""
+    if not 0 <= position < len(output_ids) + 1:
+        raise ValueError(f"position must be an output step between 0 and {len(output_ids)}, got {position}")
+    decoder = model.decoder
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        source = torch.tensor([list(source_ids)], device=device)  # (1, T)
+        encoded = model.encoder(source, torch.tensor([len(source_ids)]))
+        target_in = torch.tensor([[SOS, *output_ids[:position]]], device=device)  # (1, position + 1)
+        queries, _ = decoder.rnn(decoder.embedding(target_in), encoded.final.unsqueeze(0))  # (1, ., d)
+        def predict(concat: Tensor) -> Tensor:
+            return decoder.out(torch.tanh(decoder.combine(concat.to(device)))).cpu()
+        return decoder_step(encoded.states[0], queries[0, -1], source_tokens, predict=predict,
+                            vocabulary=vocabulary)
 
 
 # --------------------------------------------------------------------------------------------

@@ -128,3 +128,17 @@ def test_embed_limit_is_checked(step):
         animation = diagrams.walkthrough_animation(step)
         with pytest.raises(ValueError, match="of 6 frames fit in matplotlib's embed limit"):
             animation.to_jshtml()
+
+
+def test_model_step_matches_the_model():
+    from lib.models import build_model
+
+    model = build_model("attention", 10, 8, hidden_size=6, embed_size=4, seed=0)
+    source, output = [4, 5, 6, 7], [4, 5, 6]
+    step = diagrams.model_step(model, source, output, 2, source_tokens=list("abcd"),
+                               vocabulary=[str(i) for i in range(8)])
+    logits, weights = model(torch.tensor([source]), torch.tensor([4]), torch.tensor([[1, *output]]))
+    assert torch.allclose(step.weights, weights[0, 2], atol=1e-6)  # the model's own attention row
+    assert torch.allclose(step.next_token, torch.softmax(logits[0, 2], -1), atol=1e-6)
+    with pytest.raises(ValueError, match="position must be an output step between 0 and 3, got 7"):
+        diagrams.model_step(model, source, output, 7, source_tokens=list("abcd"), vocabulary=list("01234567"))
