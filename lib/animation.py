@@ -91,8 +91,13 @@ def describe_decoding(weights: torch.Tensor, source_tokens: Sequence[str], outpu
         f"{_printable(out)!r} looks at {_printable(source_tokens[int(row.argmax())])!r} ({row.max():.2f})"
         for out, row in zip(output_tokens, values)
     )
-    return (f"Animation of the decoding of {''.join(source_tokens)!r} into {''.join(output_tokens)!r}, "
+    return (f"Animation of the decoding of {_join(source_tokens)!r} into {_join(output_tokens)!r}, "
             f"one frame per output token, the attention row moving along the source: {steps}.")
+
+
+def _join(tokens: Sequence[str]) -> str:
+    """Characters join as they are ("2026-11-24"), words with spaces ("I am in Tokyo today .")."""
+    return ("" if all(len(token) <= 1 for token in tokens) else " ").join(tokens)
 
 
 def _check(weights: torch.Tensor, source_tokens: Sequence[str], output_tokens: Sequence[str]) -> np.ndarray:
@@ -143,7 +148,7 @@ def decoding_animation(
         shown[frame + 1:] = np.nan
         image.set_data(shown)
         row_box.set_y(frame - 0.5)
-        written = "".join(output_labels[: frame + 1])
+        written = _join(list(output_tokens[: frame + 1]))
         heading.set_text(f"{title + ': ' if title else ''}writing {output_labels[frame]!r}, so far {written!r}")
 
     draw(0)

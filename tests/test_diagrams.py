@@ -142,3 +142,9 @@ def test_model_step_matches_the_model():
     assert torch.allclose(step.next_token, torch.softmax(logits[0, 2], -1), atol=1e-6)
     with pytest.raises(ValueError, match="position must be an output step between 0 and 3, got 7"):
         diagrams.model_step(model, source, output, 7, source_tokens=list("abcd"), vocabulary=list("01234567"))
+
+
+def test_decoding_animation_of_words_keeps_the_spaces():
+    weights = torch.softmax(torch.randn(3, 5), -1)
+    alt = diagrams.describe_decoding(weights, ["나", "는", "▁", "오", "늘"], ["I", "am", "today"])
+    assert alt.startswith("Animation of the decoding of '나는▁오늘' into 'I am today'")
