@@ -152,5 +152,7 @@ def decoding_animation(
         heading.set_text(f"{title + ': ' if title else ''}writing {output_labels[frame]!r}, so far {written!r}")
 
     draw(0)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # keep the first frame's layout: later frames only restyle
     player = FuncAnimation(fig, draw, frames=L, interval=interval_ms, repeat=True, cache_frame_data=False)
     return Animation(player, L, describe_decoding(weights, source_tokens, output_tokens), dpi=dpi)

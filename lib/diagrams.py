@@ -272,13 +272,27 @@ def describe_step(step: DecoderStep, name: str) -> str:
     _check_highlight(name)
     pairs = lambda values: ", ".join(f"{_printable(tok)} {v:.3g}" for tok, v in zip(step.tokens, values.tolist()))
     T, d = step.keys.shape
+    best = int(step.weights.argmax())
     if name == "keys":
+        if d > _ANNOTATE_UP_TO:
+            return f"Step 1, keys: the encoder leaves one key of {d} numbers per source token, {T} keys."
         keys = "; ".join(f"{_printable(tok)} {_vector(k)}" for tok, k in zip(step.tokens, step.keys))
         return f"Step 1, keys: the encoder leaves one key of size {d} per source token ({T} keys): {keys}."
     if name == "scores":
+        if T > _ANNOTATE_UP_TO:
+            return (f"Step 2, scores: the query q {_vector(step.query)} scores each of the {T} keys by a dot "
+                    f"product, from {float(step.scores.min()):.3g} to {float(step.scores.max()):.3g}, highest on "
+                    f"{_printable(step.tokens[int(step.scores.argmax())])!r}.")
         return f"Step 2, scores: the query q = {_vector(step.query)} scores each key by a dot product: {pairs(step.scores)}."
     if name == "softmax":
+        if T > _ANNOTATE_UP_TO:
+            return (f"Step 3, softmax: the scores become weights between 0 and 1 that sum to 1; "
+                    f"{_printable(step.tokens[best])!r} gets {float(step.weights[best]):.2f}.")
         return f"Step 3, softmax: the scores become weights between 0 and 1 that sum to 1: {pairs(step.weights)}."
+    if name == "weighting" and d > _ANNOTATE_UP_TO:
+        return (f"Step 4, weighting: each key is multiplied by its weight; the largest, "
+                f"{float(step.weights[best]):.2f} on {_printable(step.tokens[best])!r}, leaves that key "
+                f"nearly whole, and the keys with small weights shrink towards zero.")
     if name == "weighting":
         weighted = "; ".join(f"{_printable(tok)} {_vector(w)}" for tok, w in zip(step.tokens, step.weighted))
         return f"Step 4, weighting: each key is multiplied by its weight: {weighted}."
@@ -295,6 +309,8 @@ def walkthrough_animation(step: DecoderStep, *, interval_ms: int = 1800, dpi: fl
     """The schematic of ``step`` with the highlight moving through the six :data:`STEPS`, one
     frame each; every frame's caption is that step's sentence (:func:`describe_step`)."""
     fig = step_schematic(step, highlight=STEPS[0], size=(12, 3.6), dpi=dpi)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # keep the first frame's layout: later frames only restyle
     player = FuncAnimation(fig, lambda frame: _set_highlight(fig, step, STEPS[frame]), frames=len(STEPS),
                            interval=interval_ms, repeat=True, cache_frame_data=False)
     alt = ("Animation of one decoder step in six frames, one per step, each framed in orange in turn. "

@@ -148,3 +148,14 @@ def test_decoding_animation_of_words_keeps_the_spaces():
     weights = torch.softmax(torch.randn(3, 5), -1)
     alt = diagrams.describe_decoding(weights, ["나", "는", "▁", "오", "늘"], ["I", "am", "today"])
     assert alt.startswith("Animation of the decoding of '나는▁오늘' into 'I am today'")
+
+
+def test_captions_of_a_real_sized_step_stay_short():
+    generator = torch.Generator().manual_seed(0)
+    keys, query = torch.randn(12, 64, generator=generator), torch.randn(64, generator=generator)
+    step = diagrams.decoder_step(keys, query, list("Nov 24, 2026"))
+    best = int(step.weights.argmax())
+    for name in diagrams.STEPS:
+        assert len(diagrams.describe_step(step, name)) < 260, name
+    assert f"{float(step.weights[best]):.2f}" in diagrams.describe_step(step, "softmax")
+    assert "(64 numbers)" in diagrams.describe_step(step, "sum")
