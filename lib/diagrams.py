@@ -198,13 +198,17 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tup
 
     ax = panel["softmax"]
     ax.barh(np.arange(T), step.weights.numpy(), color="0.45")
-    _token_ticks(ax, step.tokens, np.arange(T), axis="y")
+    if T > _ANNOTATE_UP_TO:
+        _token_ticks(ax, step.tokens, np.arange(T), axis="y")
+    else:
+        ax.set_yticks([])  # the token is written beside its bar
     ax.set_ylim(T - 0.5, -0.5)
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
     if T <= _ANNOTATE_UP_TO:
         for t, weight in enumerate(step.weights.tolist()):
-            ax.text(min(weight, 0.6) + 0.03, t, f"{weight:.3g}", va="center", fontsize=7)
+            ax.text(min(weight, 0.6) + 0.03, t, f"{_printable(step.tokens[t])} {weight:.3g}", va="center",
+                    fontsize=7)
 
     ax = panel["weighting"]
     _cells(ax, step.weighted.numpy().T, 0, norm)

@@ -78,7 +78,7 @@ def test_highlight_changes_the_highlighted_artist(step):
 def test_schematic_shows_the_numbers(step):
     fig = diagrams.step_schematic(step, highlight="scores")
     texts = {t.get_text() for ax in fig.axes for t in ax.texts}
-    assert {"5.5", "9.5", "0.018", "0.982", "8.86"} <= texts  # scores, weights, context entry
+    assert {"5.5", "9.5", "나는 0.018", "오늘 0.982", "8.86"} <= texts  # scores, weights, context entry
 
 
 def test_bad_input_is_refused_with_a_message(step):
