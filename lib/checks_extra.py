@@ -27,7 +27,7 @@ def reference_bahdanau_step(embedded: Tensor, previous: Tensor, keys: Tensor, ma
 
     The previous state is the query; the context joins the embedding as the GRU's input.
     """
-    context, _ = attention.attend(previous, keys, mask=mask)  # (B, d): steps 2-5, query s_{t-1}
+    context, _ = attention.attend(previous, keys, mask=mask)  # (B, d): steps 2-5, the previous state as query
     return cell(torch.cat([embedded, context], dim=-1), previous)  # (B, e + d) -> (B, d)
 
 
