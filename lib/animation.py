@@ -28,10 +28,10 @@ from .plots import HEATMAP_CMAP, _printable
 __all__ = ["Animation", "decoding_animation", "describe_decoding"]
 
 # The player's Font Awesome icons (loaded from a CDN) become plain text symbols.
-_ICONS = {
-    "fa fa-minus": "−", "fa fa-fast-backward": "⏮", "fa fa-step-backward": "◀︎|",
-    "fa fa-play fa-flip-horizontal": "◀︎", "fa fa-pause": "⏸", "fa fa-play": "▶︎",
-    "fa fa-step-forward": "|▶︎", "fa fa-fast-forward": "⏭", "fa fa-plus": "+",
+_ICONS = {  # characters that DejaVu Sans, matplotlib's and most systems' default font, has
+    "fa fa-minus": "−", "fa fa-fast-backward": "⇤", "fa fa-step-backward": "←",
+    "fa fa-play fa-flip-horizontal": "◀", "fa fa-pause": "‖", "fa fa-play": "▶",
+    "fa fa-step-forward": "→", "fa fa-fast-forward": "⇥", "fa fa-plus": "+",
 }
 _CDN_LINK = re.compile(r"<link\s+rel=\"stylesheet\"\s+href=\"https?://[^\"]+\"\s*/?>", re.S)
 _FRAME = re.compile(r"frames\[\d+\] = \"data:image/")
