@@ -58,6 +58,10 @@ CHAPTERS_WITH_PLOTS = {
 }
 SEARCH_TERM = "softmax"
 
+# Pages that play matplotlib animations (lib.animation) and how many each shows. The browser
+# test clicks each one's "Next frame" button and checks that the frame on screen changes.
+ANIMATED_PAGES = {"07_concat_and_decode": 2}
+
 # Alt text that only repeats a file name is no description (Sphinx writes the image's URI
 # as alt when a cell sets none).
 _FILENAME_ALT = re.compile(r"^[\w./-]*\.(png|jpe?g|gif|svg|webp)$", re.IGNORECASE)
@@ -277,6 +281,53 @@ def content_image_count(tab) -> int:
     return tab.eval_on_selector_all("article.bd-article img", "images => images.length")
 
 
+_FRAME_JS = "player => player.querySelector('img').getAttribute('src') || ''"
+
+
+def check_animations(tab, url: str, expected: int) -> list[str]:
+    """Load ``url``; click every animation's "Next frame" and "Previous frame" buttons and
+    report a frame that does not change, a missing player, or a console or JavaScript error."""
+    problems: list[str] = []
+
+    def on_console(message):
+        if message.type == "error":
+            problems.append(f"console error: {message.text}")
+
+    def on_page_error(error):
+        problems.append(f"uncaught JavaScript error: {error}")
+
+    tab.on("console", on_console)
+    tab.on("pageerror", on_page_error)
+    tab.route(lambda u: not _is_local(u), _stub_external)
+    try:
+        tab.goto(url, wait_until="load")
+        players = tab.locator("article.bd-article div.animation")
+        if players.count() != expected:
+            problems.append(f"{players.count()} animations on the page, expected {expected}")
+        for index in range(players.count()):
+            player = players.nth(index)
+            player.scroll_into_view_if_needed()
+            tab.wait_for_function("p => p.querySelector('img').getAttribute('src')", arg=player.element_handle())
+            player.locator('button[title="Pause"]').click()
+            player.locator('button[title="First frame"]').click()
+            first = player.evaluate(_FRAME_JS)
+            player.locator('button[title="Next frame"]').click()
+            second = player.evaluate(_FRAME_JS)
+            player.locator('button[title="Previous frame"]').click()
+            back = player.evaluate(_FRAME_JS)
+            if not first.startswith("data:image/png"):
+                problems.append(f"animation {index + 1} shows no embedded frame (src {first[:40]!r})")
+            if second == first:
+                problems.append(f"animation {index + 1}: clicking 'Next frame' did not change the frame")
+            if back != first:
+                problems.append(f"animation {index + 1}: 'Previous frame' did not return to the first frame")
+    finally:
+        tab.remove_listener("console", on_console)
+        tab.remove_listener("pageerror", on_page_error)
+        tab.unroute_all()
+    return problems
+
+
 # --------------------------------------------------------------------------------------------
 # The tests
 # --------------------------------------------------------------------------------------------
@@ -297,6 +348,13 @@ def test_page(entry, site_url, page):
         count = content_image_count(page)
         if count < 1:
             problems.append("no plot: a numbered chapter should show at least one figure")
+    assert not problems, f"{entry.html}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("name", sorted(ANIMATED_PAGES))
+def test_animations_step_on_the_site(name, site_url, page):
+    entry = next(p for p in PAGES if p.name == name)
+    problems = check_animations(page, urljoin(site_url, entry.html), ANIMATED_PAGES[name])
     assert not problems, f"{entry.html}:\n  " + "\n  ".join(problems)
 
 
@@ -376,6 +434,19 @@ def test_check_page_reports_what_is_broken(tmp_path, page):
         p.startswith("console error") and "injected by test_check_page" in p for p in problems
     ), problems
     assert any(p.startswith("image has no alt text") and p.split(": ", 1)[1].startswith(logo) for p in problems), problems
+
+
+def test_check_animations_reports_a_frozen_player(tmp_path, page):
+    html = tmp_path / "html"
+    shutil.copytree(require_built_site(book.HTML), html)
+    name = sorted(ANIMATED_PAGES)[0]
+    target = html / next(p for p in PAGES if p.name == name).html
+    text = target.read_text(encoding="utf-8")
+    assert ".next_frame()" in text, f"{target.name} has no animation player"
+    target.write_text(text.replace(".next_frame()", ".pause_animation()"), encoding="utf-8")
+    with serve(html) as url:
+        problems = check_animations(page, urljoin(url, target.relative_to(html).as_posix()), ANIMATED_PAGES[name])
+    assert any("'Next frame' did not change the frame" in p for p in problems), problems
 
 
 def test_missing_site_fails_with_the_build_command(tmp_path):

@@ -1,0 +1,323 @@
+"""Pictures of the mechanism: one decoder step drawn from real tensors, and two animations.
+
+:func:`step_schematic` draws the six steps of chapters 2-7 side by side, computed with
+:mod:`lib.attention` from the keys and the query it is given: the keys as columns of cells, the
+query and its score on each arrow, the softmax weights, the weighted keys, their sum (the
+context vector), the concatenation ``[c; q]`` and, for a trained model, the next-token
+distribution. ``highlight=`` frames the step a chapter is about.
+
+:func:`walkthrough_animation` moves that frame through the six steps; :func:`decoding_animation`
+moves the attention row along the source as each output token is written. Both return an
+:class:`Animation`: matplotlib's own HTML+JS player (no CDN, no new dependency) in a ``<figure>``
+whose caption is the text alternative, with the first frame as a PNG for print.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.animation import FuncAnimation
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from . import attention
+from .data import SOS
+from .animation import Animation, decoding_animation, describe_decoding  # re-exported: one import for chapters
+from .plots import HEATMAP_CMAP, _printable  # plots also registers the Hangul font
+
+__all__ = [
+    "STEPS", "DecoderStep", "decoder_step", "model_step", "step_schematic", "schematic_panels", "describe_step",
+    "Animation", "walkthrough_animation", "decoding_animation", "describe_decoding",
+]
+
+STEPS = ("keys", "scores", "softmax", "weighting", "sum", "concat")
+HIGHLIGHT = "#E69F00"  # Okabe-Ito orange: reads as "this one" to colour-blind readers too
+_TITLES = {
+    "keys": "1. keys $k_t$", "scores": "2. scores $q \\cdot k_t$", "softmax": "3. softmax $\\alpha_t$",
+    "weighting": "4. weighted $\\alpha_t k_t$", "sum": "5. sum $c$", "concat": "6. concat $[c; q]$",
+    "next": "next token",
+}
+_ANNOTATE_UP_TO = 8  # write the numbers into the cells when a vector has at most this many
+
+
+@dataclass(frozen=True)
+class DecoderStep:
+    """The tensors of one decoder step for one sentence (no batch axis).
+
+    ``keys (T, d)``, ``query (d,)``, ``scores (T,)``, ``weights (T,)``, ``weighted (T, d)``,
+    ``context (d,)``, ``concat (2d,)`` and ``next_token (V,)`` probabilities (None without a
+    model); ``tokens`` are the ``T`` source tokens, ``vocabulary`` the ``V`` output tokens.
+    """
+
+    keys: Tensor
+    query: Tensor
+    scores: Tensor
+    weights: Tensor
+    weighted: Tensor
+    context: Tensor
+    concat: Tensor
+    next_token: Tensor | None
+    tokens: tuple[str, ...]
+    vocabulary: tuple[str, ...] | None
+
+
+def decoder_step(
+    keys: Tensor, query: Tensor, tokens: Sequence[str], *,
+    predict: Callable[[Tensor], Tensor] | None = None, vocabulary: Sequence[str] | None = None,
+) -> DecoderStep:
+    """Steps 2-6 of :mod:`lib.attention` on one sentence: ``keys (T, d)``, ``query (d,)``.
+
+    ``predict`` maps ``[c; q] (2d,)`` to next-token logits ``(V,)`` (for the course's model:
+    ``lambda cq: model.decoder.out(torch.tanh(model.decoder.combine(cq)))``) and ``vocabulary``
+    names the ``V`` tokens; give both or neither.
+    """
+    if not isinstance(keys, Tensor) or not isinstance(query, Tensor):
+        raise TypeError(f"keys and query must be torch tensors, got {type(keys).__name__} and "
+                        f"{type(query).__name__}")
+    if keys.dim() != 2 or query.dim() != 1 or keys.shape[1] != query.shape[0]:
+        raise ValueError(f"one sentence: keys must have shape (T, d) and query (d,) with the same d; "
+                         f"got keys {tuple(keys.shape)} and query {tuple(query.shape)}")
+    if len(tokens) != keys.shape[0]:
+        raise ValueError(f"{len(tokens)} tokens for {keys.shape[0]} keys: pass one label per key")
+    if (predict is None) != (vocabulary is None):
+        raise ValueError("give predict and vocabulary together (the logits need their token names)")
+    with torch.no_grad():
+        keys, query = keys.detach().float().cpu(), query.detach().float().cpu()
+        scores = attention.dot_product_scores(query[None], keys[None])  # (1, T)
+        weights = attention.attention_weights(scores)  # (1, T)
+        weighted = attention.weighted_values(weights, keys[None])  # (1, T, d)
+        context = attention.context_vector(weighted)  # (1, d)
+        concat = attention.concat_context(context, query[None])[0]  # (2d,)
+        next_token = None
+        if predict is not None:
+            next_token = torch.softmax(predict(concat).float().reshape(-1), dim=0).cpu()
+            if len(vocabulary) != next_token.numel():
+                raise ValueError(f"{len(vocabulary)} vocabulary labels for {next_token.numel()} logits")
+    return DecoderStep(keys, query, scores[0], weights[0], weighted[0], context[0], concat, next_token,
+                       tuple(tokens), None if vocabulary is None else tuple(vocabulary))
+
+
+def model_step(model: torch.nn.Module, source_ids: Sequence[int], output_ids: Sequence[int], position: int, *,
+               source_tokens: Sequence[str], vocabulary: Sequence[str]) -> DecoderStep:
+    """A trained dot-score :class:`~lib.models.Seq2Seq`'s real step ``position`` (0-based) while it
+    writes ``output_ids`` for ``source_ids``: its keys ``(T, d)``, its query ``(d,)`` after reading
+    ``<sos>`` and ``output_ids[:position]``, and its next-token distribution over ``vocabulary``."""
+    if not 0 <= position < len(output_ids) + 1:
+        raise ValueError(f"position must be an output step between 0 and {len(output_ids)}, got {position}")
+    decoder = model.decoder
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        source = torch.tensor([list(source_ids)], device=device)  # (1, T)
+        encoded = model.encoder(source, torch.tensor([len(source_ids)]))
+        target_in = torch.tensor([[SOS, *output_ids[:position]]], device=device)  # (1, position + 1)
+        queries, _ = decoder.rnn(decoder.embedding(target_in), encoded.final.unsqueeze(0))  # (1, ., d)
+        def predict(concat: Tensor) -> Tensor:
+            return decoder.out(torch.tanh(decoder.combine(concat.to(device)))).cpu()
+        return decoder_step(encoded.states[0], queries[0, -1], source_tokens, predict=predict,
+                            vocabulary=vocabulary)
+
+
+# --------------------------------------------------------------------------------------------
+# The schematic
+# --------------------------------------------------------------------------------------------
+
+
+def _cells(ax: Axes, values: np.ndarray, x0: float, norm: mpl.colors.Normalize, width: float = 1.0) -> None:
+    """A ``(d, n)`` block of cells whose left edge is at ``x0``, row 0 at the top."""
+    rows, cols = values.shape
+    ax.imshow(values, cmap=HEATMAP_CMAP, norm=norm, aspect="auto", interpolation="nearest",
+              extent=(x0, x0 + width * cols, rows, 0))
+    if rows <= _ANNOTATE_UP_TO:
+        middle = (norm.vmin + norm.vmax) / 2
+        for (row, col), value in np.ndenumerate(values):
+            ax.text(x0 + width * (col + 0.5), row + 0.5, f"{value:.3g}", ha="center", va="center",
+                    fontsize=7, color="black" if value > middle else "white")
+
+
+def _frame(ax: Axes, name: str) -> None:
+    ax.set_gid(name)
+    ax.set_title(_TITLES[name], fontsize=9)
+    ax.tick_params(labelsize=7, length=0)
+
+
+def _token_ticks(ax: Axes, tokens: Sequence[str], positions: Sequence[float], axis: str = "x") -> None:
+    labels = [_printable(token) for token in tokens]
+    if axis == "x":
+        ax.set_xticks(list(positions), labels, rotation=90 if len(labels) > 6 else 0)
+    else:
+        ax.set_yticks(list(positions), labels)
+
+
+def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tuple[float, float] | None = None,
+                   dpi: float = 80) -> Figure:
+    """One decoder step, left to right: keys, query and scores, softmax, weighted keys, sum,
+    concat and next token. ``highlight`` (one of :data:`STEPS`) frames one step in orange.
+
+    Cells share one colour scale (cividis), so a small weight visibly dims its key. Returns the
+    figure; :func:`schematic_panels` finds its panels by step name.
+    """
+    if not isinstance(step, DecoderStep):
+        raise TypeError(f"step must be a DecoderStep (from lib.diagrams.decoder_step), got {type(step).__name__}")
+    _check_highlight(highlight)
+    keys, T, d = step.keys.numpy(), step.keys.shape[0], step.keys.shape[1]
+    low = min(0.0, float(keys.min()), float(step.query.min()), float(step.context.min()))
+    high = max(float(keys.max()), float(step.query.max()), float(step.context.max()))
+    norm = mpl.colors.Normalize(low, high)
+    wide = max(1.0, 0.28 * T)
+    fig, axes = plt.subplots(1, 7, figsize=size or (13, 3.4), dpi=dpi, layout="constrained",
+                             gridspec_kw={"width_ratios": [wide, 1.6, 1.1, wide, 0.6, 0.7, 1.2]})
+    panel = dict(zip(("keys", "scores", "softmax", "weighting", "sum", "concat", "next"), axes))
+
+    ax = panel["keys"]
+    _cells(ax, keys.T, 0, norm)
+    _token_ticks(ax, step.tokens, np.arange(T) + 0.5)
+    ax.set_ylabel(f"dimension (d = {d})", fontsize=8)
+    if d <= _ANNOTATE_UP_TO:
+        ax.set_yticks(np.arange(d) + 0.5, [str(i + 1) for i in range(d)])
+
+    ax = panel["scores"]  # the query, an arrow to each key, the score written on the arrow
+    _cells(ax, step.query.numpy()[:, None], 0, norm)
+    ends = (np.arange(T) + 0.5) * d / T
+    for t, (score, end) in enumerate(zip(step.scores.tolist(), ends)):
+        ax.annotate("", xy=(2.6, end), xytext=(1.05, d / 2),
+                    arrowprops={"arrowstyle": "-|>", "color": "0.35", "lw": 0.8})
+        if T <= _ANNOTATE_UP_TO:
+            ax.text(1.8, (d / 2 + end) / 2, f"{score:.3g}", fontsize=7, ha="center", va="center",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
+            ax.text(2.65, end, f"k{t + 1} {_printable(step.tokens[t])}", fontsize=7, va="center")
+    ax.set_xlim(-0.1, 3.9)
+    ax.set_xticks([0.5], ["q"])
+    ax.set_yticks([])
+
+    ax = panel["softmax"]
+    ax.barh(np.arange(T), step.weights.numpy(), color="0.45")
+    if T > _ANNOTATE_UP_TO:
+        _token_ticks(ax, step.tokens, np.arange(T), axis="y")
+    else:
+        ax.set_yticks([])  # the token is written beside its bar
+    ax.set_ylim(T - 0.5, -0.5)
+    ax.set_xlim(0, 1)
+    ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+    if T <= _ANNOTATE_UP_TO:
+        for t, weight in enumerate(step.weights.tolist()):
+            ax.text(min(weight, 0.6) + 0.03, t, f"{_printable(step.tokens[t])} {weight:.3g}", va="center",
+                    fontsize=7)
+
+    ax = panel["weighting"]
+    _cells(ax, step.weighted.numpy().T, 0, norm)
+    _token_ticks(ax, step.tokens, np.arange(T) + 0.5)
+    ax.set_yticks([])
+
+    _cells(panel["sum"], step.context.numpy()[:, None], 0, norm)
+    _cells(panel["concat"], step.concat.numpy()[:, None], 0, norm)
+    panel["concat"].axhline(d, color=HIGHLIGHT, lw=1.5)
+    for ax, ticks in ((panel["sum"], {d / 2: "c"}), (panel["concat"], {d / 2: "c", 1.5 * d: "q"})):
+        ax.set_yticks(list(ticks), list(ticks.values()))
+        ax.set_xticks([])
+
+    ax = panel["next"]
+    if step.next_token is None:
+        ax.text(0.5, 0.5, "$p(y) = $ softmax\n$(W_s \\tanh(W_c [c; q]))$\n\nneeds a trained\nmodel: chapter 7",
+                ha="center", va="center", fontsize=7, transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    else:
+        top = torch.topk(step.next_token, k=min(5, step.next_token.numel()))
+        ax.barh(np.arange(len(top.values)), top.values.numpy(), color="0.45")
+        _token_ticks(ax, [step.vocabulary[i] for i in top.indices.tolist()], np.arange(len(top.values)), "y")
+        ax.set_ylim(len(top.values) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("probability", fontsize=7)
+    for name, ax in panel.items():
+        _frame(ax, name)
+    fig.supxlabel(" ", fontsize=8).set_gid("caption")
+    _set_highlight(fig, step, highlight)
+    return fig
+
+
+def schematic_panels(fig: Figure) -> dict[str, Axes]:
+    """The panels of a :func:`step_schematic` figure by name: the six :data:`STEPS` and "next"."""
+    return {ax.get_gid(): ax for ax in fig.axes if ax.get_gid() in (*STEPS, "next")}
+
+
+def _check_highlight(highlight: str | None) -> None:
+    if highlight is not None and highlight not in STEPS:
+        raise ValueError(f"highlight must be one of {STEPS} (or None), got {highlight!r}")
+
+
+def _set_highlight(fig: Figure, step: DecoderStep, highlight: str | None) -> None:
+    for name, ax in schematic_panels(fig).items():
+        on = highlight is not None and (name == highlight or (name == "next" and highlight == "concat"))
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+            spine.set_edgecolor(HIGHLIGHT if on else "0.75")
+            spine.set_linewidth(3.0 if on else 0.8)
+        ax.title.set_color("black" if on or highlight is None else "0.45")
+        ax.title.set_fontsize(10.5 if on else 9)  # not bold: NanumGothic has no bold face
+    caption = next(text for text in fig.texts if text.get_gid() == "caption")
+    caption.set_text(textwrap.fill(describe_step(step, highlight), 170) if highlight else " ")
+
+
+def _vector(values: Tensor) -> str:
+    if values.numel() > _ANNOTATE_UP_TO:
+        return f"({values.numel()} numbers)"
+    return "[" + ", ".join(f"{value:.3g}" for value in values.tolist()) + "]"
+
+
+def describe_step(step: DecoderStep, name: str) -> str:
+    """One sentence, with the step's own numbers, for a caption or a text alternative."""
+    _check_highlight(name)
+    pairs = lambda values: ", ".join(f"{_printable(tok)} {v:.3g}" for tok, v in zip(step.tokens, values.tolist()))
+    T, d = step.keys.shape
+    best = int(step.weights.argmax())
+    if name == "keys":
+        if d > _ANNOTATE_UP_TO:
+            return f"Step 1, keys: the encoder leaves one key of {d} numbers per source token, {T} keys."
+        keys = "; ".join(f"{_printable(tok)} {_vector(k)}" for tok, k in zip(step.tokens, step.keys))
+        return f"Step 1, keys: the encoder leaves one key of size {d} per source token ({T} keys): {keys}."
+    if name == "scores":
+        if T > _ANNOTATE_UP_TO:
+            return (f"Step 2, scores: the query q {_vector(step.query)} scores each of the {T} keys by a dot "
+                    f"product, from {float(step.scores.min()):.3g} to {float(step.scores.max()):.3g}, highest on "
+                    f"{_printable(step.tokens[int(step.scores.argmax())])!r}.")
+        return f"Step 2, scores: the query q = {_vector(step.query)} scores each key by a dot product: {pairs(step.scores)}."
+    if name == "softmax":
+        if T > _ANNOTATE_UP_TO:
+            return (f"Step 3, softmax: the scores become weights between 0 and 1 that sum to 1; "
+                    f"{_printable(step.tokens[best])!r} gets {float(step.weights[best]):.2f}.")
+        return f"Step 3, softmax: the scores become weights between 0 and 1 that sum to 1: {pairs(step.weights)}."
+    if name == "weighting" and d > _ANNOTATE_UP_TO:
+        return (f"Step 4, weighting: each key is multiplied by its weight; the largest, "
+                f"{float(step.weights[best]):.2f} on {_printable(step.tokens[best])!r}, leaves that key "
+                f"nearly whole, and the keys with small weights shrink towards zero.")
+    if name == "weighting":
+        weighted = "; ".join(f"{_printable(tok)} {_vector(w)}" for tok, w in zip(step.tokens, step.weighted))
+        return f"Step 4, weighting: each key is multiplied by its weight: {weighted}."
+    if name == "sum":
+        return f"Step 5, sum: the weighted keys add up to the context vector c = {_vector(step.context)}."
+    text = f"Step 6, concat: [c; q] = {_vector(step.concat)} goes through tanh(W_c ·) and W_s to the next token"
+    if step.next_token is None:
+        return text + " (a trained model's W_c and W_s, chapter 7)."
+    best = int(step.next_token.argmax())
+    return text + f": most likely {_printable(step.vocabulary[best])!r}, p = {float(step.next_token[best]):.2f}."
+
+
+def walkthrough_animation(step: DecoderStep, *, interval_ms: int = 1800, dpi: float = 64) -> Animation:
+    """The schematic of ``step`` with the highlight moving through the six :data:`STEPS`, one
+    frame each; every frame's caption is that step's sentence (:func:`describe_step`)."""
+    fig = step_schematic(step, highlight=STEPS[0], size=(12, 3.6), dpi=dpi)
+    fig.canvas.draw()
+    fig.set_layout_engine("none")  # keep the first frame's layout: later frames only restyle
+    player = FuncAnimation(fig, lambda frame: _set_highlight(fig, step, STEPS[frame]), frames=len(STEPS),
+                           interval=interval_ms, repeat=True, cache_frame_data=False)
+    alt = ("Animation of one decoder step in six frames, one per step, each framed in orange in turn. "
+           + " ".join(describe_step(step, name) for name in STEPS))
+    return Animation(player, len(STEPS), alt, dpi=dpi)
+
