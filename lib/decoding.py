@@ -67,11 +67,15 @@ class Decoded(NamedTuple):
     scores: Tensor | None = None
 
 
-def _check_model(model: object) -> None:
+def _check_model(model: object, *, greedy_only: bool = False) -> None:
+    """Greedy decoding needs ``model.greedy`` (a Seq2Seq, or chapter 10's Transformer); beam
+    search and teacher-forced scoring need ``.encoder`` and ``.decoder.step`` (a Seq2Seq)."""
+    if greedy_only and isinstance(model, nn.Module) and callable(getattr(model, "greedy", None)):
+        return
     if not (isinstance(model, nn.Module) and hasattr(model, "encoder")
             and hasattr(getattr(model, "decoder", None), "step")):
-        raise TypeError(f"model must be a Seq2Seq (an nn.Module with .encoder and .decoder.step), "
-                        f"got {type(model).__name__}")
+        needs = "with .greedy" if greedy_only else "with .encoder and .decoder.step, as beam search needs"
+        raise TypeError(f"model must be a Seq2Seq (an nn.Module {needs}), got {type(model).__name__}")
 
 
 def _check_max_len(max_len: object) -> int:
@@ -100,7 +104,7 @@ def greedy_decode(model: Seq2Seq, source: Tensor, source_lengths: Tensor, max_le
     Returns:
         :class:`Decoded` with tokens ``(B, L')``, weights ``(B, L', T)`` or None, scores None.
     """
-    _check_model(model)
+    _check_model(model, greedy_only=True)
     tokens, weights = model.greedy(source, source_lengths, max_len=_check_max_len(max_len))
     return Decoded(tokens, weights, None)
 
@@ -248,7 +252,8 @@ def translate(model: Seq2Seq, source_ids: Sequence[int], *, beam_size: int = 1, 
     """Translate one source sequence (greedy by default, beam search for ``beam_size > 1``).
 
     Args:
-        model: a trained :class:`~lib.models.Seq2Seq`.
+        model: a trained :class:`~lib.models.Seq2Seq` (for greedy decoding, any model with its
+            ``greedy``, such as :class:`lib.transformer.TransformerSeq2Seq`).
         source_ids: the source token ids, e.g. ``lib.tasks.encode_date("24 nov. 2026")``.
 
     Returns:
@@ -257,7 +262,7 @@ def translate(model: Seq2Seq, source_ids: Sequence[int], *, beam_size: int = 1, 
     """
     if len(source_ids) == 0:
         raise ValueError("nothing to translate: source_ids is empty")
-    _check_model(model)
+    _check_model(model, greedy_only=beam_size == 1)
     device = next(model.parameters()).device
     source = torch.tensor([list(source_ids)], dtype=torch.long, device=device)
     was_training = model.training

@@ -25,7 +25,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from .attention import attend, make_score
 from .data import EOS, PAD, SOS, source_mask
 
-__all__ = ["Encoded", "Encoder", "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model"]
+__all__ = ["Encoded", "check_source", "Encoder", "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model"]
 
 
 @dataclass
@@ -43,7 +43,8 @@ class Encoded:
     mask: Tensor
 
 
-def _check_source(source: Tensor, lengths: Tensor) -> None:
+def check_source(source: Tensor, lengths: Tensor) -> None:
+    """Refuse a source that is not ``(B, T)`` int64 ids with ``lengths (B,)`` on the CPU, each in ``[1, T]``."""
     if not isinstance(source, Tensor) or source.dim() != 2:
         shape = tuple(source.shape) if isinstance(source, Tensor) else type(source).__name__
         raise ValueError(f"source must be a (batch, src_len) tensor of token ids; got {shape}")
@@ -88,7 +89,7 @@ class Encoder(nn.Module):
 
     def forward(self, source: Tensor, source_lengths: Tensor) -> Encoded:
         """``source (B, T)`` ids, ``source_lengths (B,)`` on the CPU -> :class:`Encoded`."""
-        _check_source(source, source_lengths)
+        check_source(source, source_lengths)
         embedded = self.embedding(source)  # (B, T, e)
         # Packing keeps the backward direction from starting on padding.
         packed = pack_padded_sequence(embedded, source_lengths, batch_first=True, enforce_sorted=False)

@@ -11,6 +11,8 @@ exactly as chapter 07" is true by construction:
 * :data:`CPU_PLAN`, :data:`GPU_PLAN` (a :class:`Plan`): real translation in chapter 09 and
   ``benchmarks/translation.py``, chosen by :func:`lib.translation.plan_training`; with
   :data:`SEEDS`, :data:`LENGTH_EDGES` and :data:`KOREAN_WORDS`, chapter 09's measurements.
+* :data:`TRANSFORMER` (a :class:`TransformerRecipe`): chapter 10's small Transformer, which races
+  chapter 07's GRU on :data:`DATES` and on :data:`REVERSAL_RACE`, scored by :data:`RACE_BUCKETS`.
 
 A recipe is a frozen dataclass: a variant is ``dataclasses.replace(DATES, steps=100)``.
 """
@@ -18,7 +20,7 @@ A recipe is a frozen dataclass: a variant is ``dataclasses.replace(DATES, steps=
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from torch import nn
 from torch.utils.data import DataLoader
@@ -28,7 +30,8 @@ from .models import Seq2Seq, build_model
 from .tasks import date_pairs, date_vocabs, reversal_pairs, reversal_vocab
 
 __all__ = ["Recipe", "ReversalRecipe", "DatesRecipe", "BOTTLENECK", "DATES", "Plan", "CPU_PLAN", "GPU_PLAN",
-           "GPU_EPOCHS", "SEEDS", "LENGTH_EDGES", "KOREAN_WORDS"]
+           "GPU_EPOCHS", "SEEDS", "LENGTH_EDGES", "KOREAN_WORDS", "TransformerRecipe", "TRANSFORMER",
+           "REVERSAL_RACE", "RACE_BUCKETS"]
 
 Pairs = list[tuple[str, str]]
 
@@ -184,3 +187,37 @@ LENGTH_EDGES = (1, 5, 8, 11, 14, 25)
 KOREAN_WORDS = (("오늘", "today"), ("어제", "yesterday"), ("내일", "tomorrow"), ("학교", "school"),
                 ("책", "book"), ("고양이", "cat"), ("물", "water"), ("프랑스어", "french"), ("시간", "time"),
                 ("돈", "money"), ("집", "home"), ("선생님", "teacher"), ("톰", "tom"), ("메리", "mary"))
+
+
+@dataclass(frozen=True)
+class TransformerRecipe:
+    """Sizes of the chapter-10 Transformer; the race gives it the GRU's data, steps and batches.
+
+    Attributes:
+        d_model, heads: the model's width and its number of heads (``d_model / heads`` each).
+        encoder_layers, decoder_layers, feedforward: the depth and the feed-forward width.
+        dropout: none; the tasks are generated afresh, so there is nothing to regularise against.
+        norm_first: pre-norm layers, which train without a warm-up (Xiong et al., 2020).
+        lr: the GRU's learning rate; pre-norm makes it safe without a warm-up.
+        seed: the initial weights (:func:`~lib.transformer.build_transformer`).
+    """
+
+    d_model: int = 64
+    heads: int = 4
+    encoder_layers: int = 2
+    decoder_layers: int = 2
+    feedforward: int = 256
+    dropout: float = 0.0
+    norm_first: bool = True
+    lr: float = 3e-3
+    seed: int = 0
+
+
+#: Chapter 10: the Transformer that races chapter 07's GRU.
+TRANSFORMER = TransformerRecipe()
+#: Chapter 10's race on reversal: chapter 07's task on a smaller budget (200 steps of 32 strings),
+#: 10 test strings of every length.
+REVERSAL_RACE = replace(BOTTLENECK, steps=200, batch_size=32, test_per_length=10)
+#: Source-length buckets (in characters) of chapter 10's race, per task: dates 8-12 ... 23-39,
+#: reversal 5-14 ... 45-50.
+RACE_BUCKETS = {"dates": (8, 13, 18, 23, 40), "reversal": (5, 15, 25, 35, 45, 51)}

@@ -8,7 +8,8 @@
 * :func:`causal_mask` and :func:`sinusoidal_positions`: what a decoder and word order need.
 * :class:`TransformerSeq2Seq`: embeddings and positions around PyTorch's Transformer layers,
   with the interface of :class:`lib.models.Seq2Seq` (``forward``, ``greedy``), so that
-  :func:`lib.train.fit`, :mod:`lib.metrics` and :func:`lib.models.translate` serve it too.
+  :func:`lib.train.fit`, :mod:`lib.metrics` and :func:`lib.decoding.translate` serve it too.
+  Its sizes are :data:`lib.recipes.TRANSFORMER`.
 
 Masks follow the course: bool, **True where attending is allowed** (a real token, a past
 position). PyTorch's ``key_padding_mask`` and boolean ``attn_mask`` of ``nn.Transformer`` and
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
@@ -27,32 +27,14 @@ from torch import Tensor, nn
 from .attention import attention_weights, context_vector, dot_product_scores, weighted_values
 from .data import EOS, PAD, SOS, PairDataset, source_mask
 from .metrics import exact_match, predict, token_accuracy
-from .models import _check_source
+from .models import check_source
+from .recipes import TRANSFORMER, TransformerRecipe
 
 __all__ = [
-    "TransformerRecipe", "TRANSFORMER", "self_attention", "split_heads", "merge_heads",
+    "self_attention", "split_heads", "merge_heads",
     "multi_head_attention", "causal_mask", "sinusoidal_positions", "TransformerSeq2Seq",
     "build_transformer", "scores_by_length",
 ]
-
-
-@dataclass(frozen=True)
-class TransformerRecipe:
-    """Sizes of the chapter-10 Transformer; the race gives it the GRU's steps and batch size."""
-
-    d_model: int = 64
-    heads: int = 4
-    encoder_layers: int = 2
-    decoder_layers: int = 2
-    feedforward: int = 256
-    dropout: float = 0.0  # the tasks are generated afresh: nothing to regularise against
-    norm_first: bool = True  # pre-norm: trains without a warm-up (Xiong et al., 2020)
-    lr: float = 3e-3  # the GRU's; pre-norm makes it safe without a warm-up
-    seed: int = 0
-
-
-#: The recipe chapter 10 uses.
-TRANSFORMER = TransformerRecipe()
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,7 +253,7 @@ class TransformerSeq2Seq(nn.Module):
 
     def encode(self, source: Tensor, source_lengths: Tensor) -> tuple[Tensor, Tensor]:
         """``source (B, T)`` -> memory ``(B, T, d)`` and the mask ``(B, T)``, True at real tokens."""
-        _check_source(source, source_lengths)
+        check_source(source, source_lengths)
         mask = source_mask(source_lengths, source.shape[1], source.device)
         memory = self.encoder(
             self._embed(self.source_embedding, source), src_key_padding_mask=~mask

@@ -9,8 +9,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from lib import transformer
-from lib.data import PairDataset, make_loader, reversal_pairs, reversal_vocab
-from lib.models import translate
+from lib.data import PairDataset, make_loader
+from lib.decoding import translate
+from lib.recipes import TransformerRecipe
+from lib.tasks import reversal_pairs, reversal_vocab
 from lib.train import fit
 
 torch.manual_seed(0)
@@ -86,7 +88,7 @@ def test_causal_mask_and_positions():
 def _reversal_model_and_loader():
     vocab = reversal_vocab()
     data = PairDataset(*zip(*reversal_pairs(64, min_len=3, max_len=6, seed=0)), vocab, vocab)
-    recipe = transformer.TransformerRecipe(d_model=16, heads=2, encoder_layers=1, decoder_layers=1,
+    recipe = TransformerRecipe(d_model=16, heads=2, encoder_layers=1, decoder_layers=1,
                                            feedforward=32)
     return transformer.build_transformer(len(vocab), len(vocab), recipe), make_loader(data, 16, seed=0)
 
