@@ -1,7 +1,7 @@
 """Exercise checks: run a learner's function against the reference and say what is wrong.
 
 One engine (:mod:`lib.checks.engine`, :func:`check_function`) and one module per chapter
-(``ch01`` ... ``ch09``). A notebook calls ``checks.check_<name>(its_function)``; the check prints
+(``ch01`` ... ``ch10``). A notebook calls ``checks.check_<name>(its_function)``; the check prints
 one line when the function is right, and otherwise raises :class:`ExerciseError` with one
 sentence a learner can act on (IPython shows that sentence without a traceback).
 """
@@ -15,9 +15,10 @@ from .ch03 import check_dot_product_scores
 from .ch04 import check_attention_weights
 from .ch05 import check_weighted_values
 from .ch06 import NOTES_CONTEXT, NOTES_WEIGHTED, check_context_vector, check_find_slips
-from .ch07 import check_attend
+from .ch07 import check_attend, check_bahdanau_step
 from .ch08 import EXAMPLE_08_KEYS, EXAMPLE_08_QUERY, check_additive_scores, check_scaled_dot_product_scores
 from .ch09 import check_gnmt_score
+from .ch10 import check_causal_mask, check_sinusoidal_positions, check_split_heads
 from .engine import NOT_IMPLEMENTED, ExerciseError, Mistake, check_function
 
 __all__ = [
@@ -26,14 +27,16 @@ __all__ = [
     "EXAMPLE_08_QUERY", "EXAMPLE_08_KEYS",
     "check_final_context", "check_key_mask", "check_dot_product_scores", "check_attention_weights",
     "check_weighted_values", "check_context_vector", "check_find_slips", "check_attend",
-    "check_scaled_dot_product_scores", "check_additive_scores", "check_gnmt_score",
+    "check_bahdanau_step", "check_scaled_dot_product_scores", "check_additive_scores", "check_gnmt_score",
+    "check_causal_mask", "check_split_heads", "check_sinusoidal_positions",
 ]
 
 #: Every learner-facing check, in reading order.
 CHECKS = {
     check.__name__: check for check in (
         check_final_context, check_key_mask, check_dot_product_scores, check_attention_weights,
-        check_weighted_values, check_context_vector, check_find_slips, check_attend,
+        check_weighted_values, check_context_vector, check_find_slips, check_attend, check_bahdanau_step,
         check_scaled_dot_product_scores, check_additive_scores, check_gnmt_score,
+        check_causal_mask, check_split_heads, check_sinusoidal_positions,
     )
 }

@@ -1,17 +1,17 @@
-"""Chapter 07's check: ``attend``, steps 2-5 in one function."""
+"""Chapter 07's checks: ``attend``, steps 2-5 in one function, and one step of Bahdanau's decoder."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from .. import attention
 from .cases import EXAMPLE_KEYS, EXAMPLE_QUERY, cases_with
-from .engine import ExerciseError, Mistake, check_function, describe
+from .engine import SIZE_ERRORS, ExerciseError, Mistake, check_function, describe
 
-__all__ = ["check_attend"]
+__all__ = ["check_attend", "check_bahdanau_step", "reference_bahdanau_step", "bahdanau_step_cases"]
 
 
 def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool = False) -> None:
@@ -51,3 +51,86 @@ def _pick(result: object, index: int, name: str) -> object:
     if not isinstance(result, tuple) or len(result) != 2:
         raise ExerciseError(f"{name} should return a pair (context, weights), got {describe(result)}")
     return result[index]
+
+
+def reference_bahdanau_step(embedded: Tensor, previous: Tensor, keys: Tensor, mask: Tensor,
+                            cell: nn.GRUCell) -> Tensor:
+    """``embedded (B, e)``, ``previous (B, d)``, ``keys (B, T, d)``, ``mask (B, T)`` -> new state ``(B, d)``.
+
+    Bahdanau's wiring: the previous state is the query, and the context joins the embedding as
+    the GRU's input (chapter 07, "Many ways to use attention").
+    """
+    context, _ = attention.attend(previous, keys, mask=mask)  # (B, d): steps 2-5, previous state as query
+    return cell(torch.cat([embedded, context], dim=-1), previous)  # (B, e + d) -> (B, d)
+
+
+def _cell(embed_size: int, hidden_size: int, seed: int) -> nn.GRUCell:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.GRUCell(embed_size + hidden_size, hidden_size)
+
+
+def bahdanau_step_cases() -> list[dict[str, object]]:
+    """The worked example (the running example's keys, its query as the previous state), then
+    three random padded batches whose embedding size ``e`` differs from ``d``."""
+    example = {"embedded": torch.tensor([[0.5, -1.0]]),  # (B, e) = (1, 2)
+               "previous": EXAMPLE_QUERY, "keys": EXAMPLE_KEYS,  # (1, 3), (1, 2, 3): 나는, 오늘
+               "mask": torch.ones(1, 2, dtype=torch.bool), "cell": _cell(2, 3, seed=0)}
+    cases: list[dict[str, object]] = [example]
+    generator = torch.Generator().manual_seed(12)
+    for number, (batch, src_len, embed, hidden) in enumerate(((3, 5, 3, 4), (2, 4, 6, 5), (4, 6, 2, 3))):
+        lengths = torch.randint(1, src_len + 1, (batch,), generator=generator)
+        lengths[0], lengths[-1] = src_len, 1  # one full row, one of a single token
+        cases.append({
+            "embedded": torch.randn(batch, embed, generator=generator),
+            "previous": torch.tanh(torch.randn(batch, hidden, generator=generator)),
+            "keys": torch.randn(batch, src_len, hidden, generator=generator),
+            "mask": torch.arange(src_len) < lengths.unsqueeze(1),
+            "cell": _cell(embed, hidden, seed=number + 1),
+        })
+    return cases
+
+
+def _masked_mean(keys: Tensor, mask: Tensor) -> Tensor:
+    weights = mask.float() / mask.sum(-1, keepdim=True)  # (B, T): uniform over the real keys
+    return torch.bmm(weights.unsqueeze(1), keys).squeeze(1)
+
+
+def _context(previous: Tensor, keys: Tensor, mask: Tensor | None = None) -> Tensor:
+    return attention.attend(previous, keys, mask=mask)[0]
+
+
+def check_bahdanau_step(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
+    """Chapter 07: ``bahdanau_step(embedded (B, e), previous (B, d), keys (B, T, d), mask (B, T),
+    cell) -> (B, d)``, against :func:`reference_bahdanau_step`."""
+    check_function(
+        "bahdanau_step", learner, reference_bahdanau_step, bahdanau_step_cases(),
+        mistakes=[
+            Mistake(lambda embedded, previous, keys, mask, cell:
+                    cell(torch.cat([embedded, _context(previous, keys)], -1), previous),
+                    "padding leaks into the context: pass the mask to the attention (True at real keys)"),
+            Mistake(lambda embedded, previous, keys, mask, cell:
+                    cell(torch.cat([_context(previous, keys, mask), embedded], -1), previous),
+                    "you fed [context; embedded] to the GRU: its input is [embedded; context], the "
+                    "embedding first"),
+            Mistake(lambda embedded, previous, keys, mask, cell:
+                    cell(torch.cat([embedded, _masked_mean(keys, mask)], -1), previous),
+                    "you averaged the keys, one fixed summary for every step: score them with the "
+                    "previous state as the query and take the softmax-weighted sum"),
+            Mistake(lambda embedded, previous, keys, mask, cell: _context(previous, keys, mask),
+                    "you returned the context vector: feed it into the GRU cell and return the "
+                    "cell's new state"),
+            Mistake(lambda embedded, previous, keys, mask, cell: cell(torch.cat([embedded, previous], -1), previous),
+                    "you fed the previous state where the context goes: attend first (query = "
+                    "previous state), then feed [embedded; context]"),
+            Mistake(lambda embedded, previous, keys, mask, cell:
+                    cell(torch.cat([embedded, _context(previous, keys, mask)], -1)),
+                    "the GRU cell started from zeros: pass the previous state as its second "
+                    "argument, cell(inputs, previous)"),
+        ],
+        hint="attend over the keys with the previous state as the query (dot product, mask, "
+             "softmax, weighted sum), then return cell(torch.cat([embedded, context], -1), previous)",
+        error_hints=[(SIZE_ERRORS, "the GRU cell takes [embedded; context], shape (B, e + d), and "
+                      "the previous state (B, d): concatenate on the last axis, torch.cat([...], -1)")],
+        quiet=quiet,
+    )

@@ -5,9 +5,9 @@ with a correct implementation written as a learner would (never by calling ``lib
 three known mistakes, each with the phrase of the message the learner must read. The harness
 tests below, imported into every module by ``from harness import *``, run on each spec
 (``conftest.py`` parametrizes them): the reference passes and says so, quietly when asked; the
-student edition's stub says "is not implemented yet"; an in-place edit of an input, a result that
-is not a tensor, and (for float results) float64 and NaN are each rejected; and every mistake is
-named with its phrase.
+student edition's stub says "is not implemented yet"; an in-place edit of an input (of a check
+whose inputs include a tensor), a result that is not a tensor, and (for float results) float64
+and NaN are each rejected; and every mistake is named with its phrase.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class CheckSpec:
         reference: a correct implementation, written as a learner would.
         mistakes: ``label -> (wrong implementation, phrase its message must contain)``.
         result: ``"float"``, ``"bool"`` or ``"pair"`` (a (context, weights) tuple).
+        tensor_inputs: False for a function of ints only (``causal_mask(length)``), which has
+            no input to edit in place.
     """
 
     check: Callable[..., None]
@@ -45,6 +47,7 @@ class CheckSpec:
     reference: Callable[..., object]
     mistakes: dict[str, tuple[Callable[..., object], str]] = field(default_factory=dict)
     result: str = "float"
+    tensor_inputs: bool = True
 
     def __str__(self) -> str:
         return self.name
@@ -84,13 +87,21 @@ def test_not_a_function(spec: CheckSpec) -> None:
 
 
 def test_in_place_edit_is_rejected(spec: CheckSpec) -> None:
+    spoiled = []
+
     def spoils_its_input(**case: object) -> object:
         result = spec.reference(**{k: v.clone() if torch.is_tensor(v) else v for k, v in case.items()})
-        first = next(value for value in case.values() if torch.is_tensor(value))
-        first.logical_not_() if first.dtype == torch.bool else first.add_(1)
+        tensors = [value for value in case.values() if torch.is_tensor(value)]
+        if tensors:
+            tensors[0].logical_not_() if tensors[0].dtype == torch.bool else tensors[0].add_(1)
+        spoiled.append(bool(tensors))
         return result
 
-    fails(spec.check, spoils_its_input, "in place")
+    if spec.tensor_inputs:
+        fails(spec.check, spoils_its_input, "in place")
+    else:  # only ints go in (a length, a width): nothing can be edited in place, and no case has a tensor
+        spec.check(spoils_its_input, quiet=True)
+        assert spoiled and not any(spoiled), "a case passes a tensor: set tensor_inputs=True"
 
 
 def test_result_that_is_not_a_tensor(spec: CheckSpec) -> None:

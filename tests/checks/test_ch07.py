@@ -1,10 +1,11 @@
-"""Chapter 07's check, ``check_attend``, on the shared harness."""
+"""Chapter 07's checks, ``check_attend`` and ``check_bahdanau_step``, on the shared harness."""
 
 import torch
 
 from harness import *  # noqa: F403 - the harness tests, run on SPECS
-from harness import CheckSpec
+from harness import CheckSpec, fails
 from lib import attention, checks
+from lib.checks.ch07 import bahdanau_step_cases, reference_bahdanau_step
 
 
 def attend(query, keys, mask):
@@ -13,13 +14,68 @@ def attend(query, keys, mask):
     return torch.einsum("bt,btd->bd", weights, keys), weights
 
 
-SPECS = [CheckSpec(checks.check_attend, "attend", attend, {
-    "mask ignored": (lambda query, keys, mask: attention.attend(query, keys),
-        "padding leaks"),
-    "scaled scores": (lambda query, keys, mask: attention.attend(query, keys, mask=mask, score=attention.ScaledDotScore()),
-        "scaled by 1/sqrt(d)"),
-    "pair swapped": (lambda query, keys, mask: attend(query, keys, mask)[::-1],
-        "return the context first"),
-    "context only": (lambda query, keys, mask: attend(query, keys, mask)[0],
-        "should return a pair (context, weights)"),
-}, result="pair")]
+def bahdanau_step(embedded, previous, keys, mask, cell):
+    context, _ = attend(previous, keys, mask)  # the previous state is the query
+    return cell(torch.cat([embedded, context], -1), previous)
+
+
+def _mean_of_real_keys(keys, mask):
+    return (keys * mask.unsqueeze(-1)).sum(1) / mask.sum(-1, keepdim=True)
+
+
+SPECS = [
+    CheckSpec(checks.check_attend, "attend", attend, {
+        "mask ignored": (lambda query, keys, mask: attention.attend(query, keys),
+            "padding leaks"),
+        "scaled scores": (lambda query, keys, mask: attention.attend(query, keys, mask=mask, score=attention.ScaledDotScore()),
+            "scaled by 1/sqrt(d)"),
+        "pair swapped": (lambda query, keys, mask: attend(query, keys, mask)[::-1],
+            "return the context first"),
+        "context only": (lambda query, keys, mask: attend(query, keys, mask)[0],
+            "should return a pair (context, weights)"),
+    }, result="pair"),
+    CheckSpec(checks.check_bahdanau_step, "bahdanau_step", bahdanau_step, {
+        "mask ignored": (lambda embedded, previous, keys, mask, cell:
+                         cell(torch.cat([embedded, attend(previous, keys, torch.ones_like(mask))[0]], -1), previous),
+            "padding leaks into the context"),
+        "context first": (lambda embedded, previous, keys, mask, cell:
+                          cell(torch.cat([attend(previous, keys, mask)[0], embedded], -1), previous),
+            "[context; embedded]"),
+        "mean of the keys": (lambda embedded, previous, keys, mask, cell:
+                             cell(torch.cat([embedded, _mean_of_real_keys(keys, mask)], -1), previous),
+            "you averaged the keys"),
+        "context returned": (lambda embedded, previous, keys, mask, cell: attend(previous, keys, mask)[0],
+            "you returned the context vector"),
+        "state for context": (lambda embedded, previous, keys, mask, cell: cell(torch.cat([embedded, previous], -1), previous),
+            "fed the previous state where the context goes"),
+        "cell from zeros": (lambda embedded, previous, keys, mask, cell:
+                            cell(torch.cat([embedded, attend(previous, keys, mask)[0]], -1)),
+            "started from zeros"),
+        "concatenated on the batch axis": (lambda embedded, previous, keys, mask, cell:
+                                           cell(torch.cat([embedded, attend(previous, keys, mask)[0]], 0), previous),
+            "torch.cat([...], -1)"),
+    }),
+]
+
+
+def test_reference_matches_a_hand_written_step():
+    """The worked example by hand: scores of the running example's keys against the previous state."""
+    case = bahdanau_step_cases()[0]
+    scores = case["keys"][0] @ case["previous"][0]  # (T,) = [5.5, 9.5]
+    assert scores.tolist() == [5.5, 9.5]
+    context = torch.softmax(scores, 0) @ case["keys"][0]  # (d,)
+    by_hand = case["cell"](torch.cat([case["embedded"][0], context]).unsqueeze(0), case["previous"])
+    assert torch.allclose(reference_bahdanau_step(**case), by_hand)
+
+
+def test_bahdanau_cases_have_padding_and_e_different_from_d():
+    cases = bahdanau_step_cases()
+    assert any(not bool(case["mask"].all()) for case in cases)
+    assert all(case["embedded"].shape[1] != case["previous"].shape[1] for case in cases[1:])
+
+
+def test_bahdanau_unknown_mistake_gets_the_hint():
+    message = fails(checks.check_bahdanau_step,
+                    lambda embedded, previous, keys, mask, cell: bahdanau_step(embedded, previous, keys, mask, cell) + 0.1,
+                    "wrong values")
+    assert "previous state as the query" in message

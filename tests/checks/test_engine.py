@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from harness import fails
-from lib import attention, checks
+from lib import attention, checks, transformer
+from lib.checks.ch07 import reference_bahdanau_step
 from lib.data import source_mask
 
 MODULES = sorted(path.stem for path in Path(__file__).parent.glob("test_ch[0-9][0-9].py"))
@@ -28,7 +29,7 @@ def test_every_check_is_on_the_harness_with_three_named_mistakes(capsys):
     with capsys.disabled():
         print("\n" + "\n".join(rows))
     assert set(counts) == set(checks.CHECKS), "every learner-facing check has a spec in tests/checks/"
-    assert len(counts) == len(specs) == 11
+    assert len(counts) == len(specs) == 15
     assert all(count >= 3 for count in counts.values()), counts
     assert all(spec.check.__module__ == f"lib.checks.ch{module[-2:]}"
                for module in MODULES for spec in importlib.import_module(module).SPECS)
@@ -47,6 +48,10 @@ LIB_VERSIONS = {
     "check_attend": lambda query, keys, mask: attention.attend(query, keys, mask=mask),
     "check_find_slips": lambda weights, keys, claimed: ~torch.isclose(_lib_context(weights, keys), claimed),
     "check_scaled_dot_product_scores": attention.ScaledDotScore(),
+    "check_bahdanau_step": reference_bahdanau_step,
+    "check_causal_mask": transformer.causal_mask,
+    "check_split_heads": transformer.split_heads,
+    "check_sinusoidal_positions": transformer.sinusoidal_positions,
 }
 
 
