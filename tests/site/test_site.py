@@ -60,7 +60,7 @@ SEARCH_TERM = "softmax"
 
 # Pages that play matplotlib animations (lib.animation) and how many each shows. The browser
 # test clicks each one's "Next frame" button and checks that the frame on screen changes.
-ANIMATED_PAGES = {"07_concat_and_decode": 2}
+ANIMATED_PAGES = {"07_concat_and_decode": 2, "09_real_translation": 1}
 
 # Alt text that only repeats a file name is no description (Sphinx writes the image's URI
 # as alt when a cell sets none).
