@@ -102,7 +102,10 @@ def _context(previous: Tensor, keys: Tensor, mask: Tensor | None = None) -> Tens
 
 def check_bahdanau_step(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
     """Chapter 07: ``bahdanau_step(embedded (B, e), previous (B, d), keys (B, T, d), mask (B, T),
-    cell) -> (B, d)``, against :func:`reference_bahdanau_step`."""
+    cell) -> (B, d)``, the new state: the previous state is the query, the context goes into the GRU.
+
+    The reference is :func:`reference_bahdanau_step`.
+    """
     check_function(
         "bahdanau_step", learner, reference_bahdanau_step, bahdanau_step_cases(),
         mistakes=[
