@@ -54,7 +54,8 @@ def _code(path: Path) -> str:
 
 
 @pytest.mark.parametrize("path", ["chapters/01_seq2seq_bottleneck.ipynb", "chapters/07_concat_and_decode.ipynb",
-                                  "chapters/08_beyond_dot_product.ipynb", "benchmarks/bottleneck.py",
+                                  "chapters/08_beyond_dot_product.ipynb", "chapters/10_self_attention.ipynb",
+                                  "benchmarks/bottleneck.py",
                                   "benchmarks/dates_accuracy.py", "benchmarks/train_speed.py"])
 def test_chapters_and_benchmarks_import_the_recipe_instead_of_restating_it(path):
     code = _code(REPO / path)

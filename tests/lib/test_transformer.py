@@ -88,8 +88,7 @@ def test_causal_mask_and_positions():
 def _reversal_model_and_loader():
     vocab = reversal_vocab()
     data = PairDataset(*zip(*reversal_pairs(64, min_len=3, max_len=6, seed=0)), vocab, vocab)
-    recipe = TransformerRecipe(d_model=16, heads=2, encoder_layers=1, decoder_layers=1,
-                                           feedforward=32)
+    recipe = TransformerRecipe(d_model=16, heads=2, encoder_layers=1, decoder_layers=1, feedforward=32)
     return transformer.build_transformer(len(vocab), len(vocab), recipe), make_loader(data, 16, seed=0)
 
 
