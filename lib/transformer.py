@@ -214,7 +214,7 @@ class TransformerSeq2Seq(nn.Module):
 
     Args:
         source_vocab_size, target_vocab_size: vocabulary sizes.
-        recipe: the sizes (:data:`TRANSFORMER` by default).
+        recipe: the sizes (:data:`lib.recipes.TRANSFORMER` by default).
         max_len: the longest source or target the position table covers.
     """
 
