@@ -6,6 +6,7 @@ From the repository root::
 
     python -m coursework validate [NOTEBOOK ...]                  # the format, book-wide
     python -m coursework student-edition [NOTEBOOK ...] [--out student/]
+    python -m coursework exercise-edition [--check]                 # exercises/, what Colab opens
     python -m coursework nbgrader-source [NOTEBOOK ...] --out COURSE/source/ASSIGNMENT
     python -m coursework grade SUBMISSION.ipynb ... [--source NOTEBOOK] [--json]
     python -m coursework table [--write chapters/instructors.md]
@@ -13,7 +14,8 @@ From the repository root::
 Without NOTEBOOK arguments they take every chapter notebook (``--chapters DIR``, default
 ``chapters/``) with exercises. One concern a module: :mod:`.notebooks` (paths, cells, the names
 code uses), :mod:`.exercise_format` (parse, validate), :mod:`.editions` (nbgrader source, student
-edition by nbgrader's own preprocessors), :mod:`.grading` (run and score), :mod:`.table`.
+edition by nbgrader's own preprocessors), :mod:`.exercise_edition` (the editions Colab opens),
+:mod:`.grading` (run and score), :mod:`.table`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The command line: ``python -m coursework validate|student-edition|nbgrader-source|grade|table``."""
+"""The command line: ``python -m coursework validate|student-edition|exercise-edition|nbgrader-source|grade|table``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import nbformat
 
 from . import __doc__ as package_doc
 from .editions import nbgrader_source, student_edition
+from .exercise_edition import EXERCISES, stale_editions, write_exercise_editions
 from .exercise_format import exercises, validate_book
 from .grading import grade
 from .notebooks import CHAPTERS, ROOT, chapter_notebooks
@@ -28,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name)
         command.add_argument("notebooks", nargs="*", type=Path)
         command.add_argument("--out", type=Path, default=out, required=out is None)
+    exercise_edition = commands.add_parser(
+        "exercise-edition", help="write exercises/, the editions the site's Colab buttons open")
+    exercise_edition.add_argument("--out", type=Path, default=EXERCISES)
+    exercise_edition.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale")
     grading = commands.add_parser("grade", help="run learners' notebooks and report their points")
     grading.add_argument("submissions", nargs="+", type=Path)
     grading.add_argument("--source", type=Path, help="the instructor notebook (default: <chapters>/<name>)")
@@ -66,6 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.notebooks or [p for p in notebooks if exercises(p)]:
             nbformat.write(edition(path), args.out / path.name)
             print(f"wrote {args.out / path.name}")
+        return 0
+    if args.command == "exercise-edition":
+        chapters = [p for p in notebooks if exercises(p)]
+        if args.check:
+            problems = stale_editions(chapters, args.out)
+            print("\n".join(problems) or f"✓ {len(chapters)} exercise editions are current")
+            return 1 if problems else 0
+        for path in write_exercise_editions(chapters, args.out):
+            print(f"wrote {path}")
         return 0
     if args.command == "grade":
         return _grade(args)

@@ -2,6 +2,9 @@
 every check with its learner-facing message while every other cell still runs, and hides every
 solution. The student edition is nbgrader's own (its preprocessors), on our nbgrader source.
 
+The student edition run is each chapter's committed exercise edition (``exercises/``, what the
+site's Colab button opens), so that it too is proven to run with only "not implemented yet".
+
 What runs. Each notebook's *exercise section* (setup cell, the earlier cells' imports, every
 cell from the first exercise on; see coursework/grading.py) runs once per edition, all of them in
 one kernel with ``%reset -f`` before each (``execute_together``): one kernel start and one torch
@@ -18,6 +21,7 @@ import pytest
 
 import coursework
 from coursework import grading
+from coursework.exercise_edition import EXERCISES
 from lib.checks import NOT_IMPLEMENTED
 from under_test import NAMES, NOTEBOOKS, code_exercises, edge_cases
 
@@ -26,9 +30,16 @@ from under_test import NAMES, NOTEBOOKS, code_exercises, edge_cases
 def runs() -> dict[tuple[str, str], nbformat.NotebookNode]:
     """Every notebook's exercise section, instructor and student edition, run in one kernel."""
     keys = [(name, edition) for name in NAMES for edition in ("instructor", "student")]
-    sections = [grading.exercise_section(NOTEBOOKS[name] if edition == "instructor"
-                                         else coursework.student_edition(NOTEBOOKS[name])) for name, edition in keys]
+    sections = [grading.exercise_section(NOTEBOOKS[name] if edition == "instructor" else _student(name))
+                for name, edition in keys]
     return dict(zip(keys, grading.execute_together(sections)))
+
+
+def _student(name: str) -> nbformat.NotebookNode:
+    """A chapter's committed exercise edition (what Colab opens; the student edition with a note,
+    test_exercise_edition.py), or the fixture's student edition."""
+    committed = EXERCISES / name
+    return nbformat.read(committed, as_version=4) if committed.is_file() else coursework.student_edition(NOTEBOOKS[name])
 
 
 def _errors(cell: nbformat.NotebookNode) -> list:

@@ -123,6 +123,16 @@ class Repository:
         path = f"{prefix}/{docname}.ipynb" if prefix else f"{docname}.ipynb"
         return f"{colab.rstrip('/')}/github/{self.org_and_repo}/blob/{self.branch}/{path}"
 
+    def colab_links(self, docname: str) -> list[str]:
+        """The Colab links a page should carry: for a chapter with an exercise edition
+        (``exercises/NN_*.ipynb``), that edition and the full notebook (_ext/exercise_launch.py);
+        for any other notebook page, the notebook itself."""
+        name = docname.rsplit("/", 1)[-1]
+        full = self.colab_url(docname)
+        if docname.startswith("chapters/") and (ROOT / "exercises" / f"{name}.ipynb").is_file():
+            return [self.colab_url(f"exercises/{name}"), full]
+        return [full]
+
     @property
     def pip_requirement(self) -> str:  # git+https://github.com/attention-step-by-step/course@main
         return f"git+{self.url}@{self.branch}"

@@ -56,20 +56,25 @@ def _first_code_cell(path: Path):
 NOTEBOOKS = [p for p in PAGES if p.is_notebook]
 
 
-@pytest.mark.parametrize("page", NOTEBOOKS, ids=[p.docname for p in NOTEBOOKS])
-def test_first_code_cell_is_the_setup_cell(page):
-    cell = _first_code_cell(page.source)
-    assert cell is not None, f"{page.source.name} has no code cell; its first must be the setup cell"
+EXERCISE_EDITIONS = sorted((book.ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+FIRST_CELLS = [p.source for p in NOTEBOOKS] + EXERCISE_EDITIONS
+
+
+@pytest.mark.parametrize("path", FIRST_CELLS, ids=[str(p.relative_to(book.ROOT)) for p in FIRST_CELLS])
+def test_first_code_cell_is_the_setup_cell(path):
+    """Every chapter, and every exercise edition (what the site's Colab button opens)."""
+    cell = _first_code_cell(path)
+    assert cell is not None, f"{path.name} has no code cell; its first must be the setup cell"
     source = cell.source.strip()
     if source != SETUP_TEXT:
         diff = "\n".join(
             difflib.unified_diff(
                 SETUP_TEXT.splitlines(), source.splitlines(),
-                "chapters/_setup_cell.py", f"{page.source.name}, first code cell", lineterm="",
+                "chapters/_setup_cell.py", f"{path.name}, first code cell", lineterm="",
             )
         )
         pytest.fail(
-            f"The first code cell of {page.source.name} must be chapters/_setup_cell.py, "
+            f"The first code cell of {path.name} must be chapters/_setup_cell.py, "
             f"character for character:\n{diff}"
         )
 

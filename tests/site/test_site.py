@@ -249,12 +249,13 @@ def check_page(tab, url: str) -> list[str]:
 def check_notebook_page(tab, page_url: str, docname: str) -> list[str]:
     """The Colab button and the .ipynb download of a notebook page already loaded in ``tab``."""
     problems: list[str] = []
-    expected = book.repository().colab_url(docname)
-    colab = sorted(set(tab.eval_on_selector_all(
+    expected = book.repository().colab_links(docname)
+    colab = list(dict.fromkeys(tab.eval_on_selector_all(
         'a[href*="colab.research.google.com"]', "links => links.map(a => a.href)"
     )))
-    if colab != [expected]:
-        problems.append(f"Colab link is {colab or 'missing'}, expected [{expected!r}]")
+    if colab != expected:
+        problems.append(f"Colab links are {colab or 'missing'}, expected {expected!r} (the exercise "
+                        "edition first, then the full notebook)")
 
     downloads = tab.eval_on_selector_all(
         'a[href$=".ipynb"]:not([href^="http"])', "links => links.map(a => a.getAttribute('href'))"
