@@ -44,7 +44,7 @@ def readme_command(marker: str) -> str | None:
     return None
 
 
-BUILD_COMMAND = readme_command("build-command") or "jupyter-book build . -W --keep-going"
+BUILD_COMMAND = readme_command("build-command") or "jupyter-book build . -W --keep-going --all"
 
 
 def config() -> dict:
