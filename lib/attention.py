@@ -85,6 +85,34 @@ def _check_query_keys(query: Tensor, keys: Tensor) -> None:
             f"keys are empty: src_len is 0 in shape {tuple(keys.shape)}; a sequence needs at "
             "least one token to attend to"
         )
+    _check_same_dtype("query", query, "keys", keys)
+
+
+def _check_same_dtype(first: str, a: Tensor, second: str, b: Tensor) -> None:
+    """Matrix products refuse mixed precisions with a bare RuntimeError; say which and how to fix.
+
+    Under autocast (mixed-precision training on a GPU) PyTorch converts the inputs itself.
+    """
+    if a.dtype != b.dtype and not torch.is_autocast_enabled(a.device.type):
+        raise TypeError(
+            f"{first} and {second} must have the same dtype: {first} is {a.dtype}, {second} "
+            f"{b.dtype}; convert one, e.g. {second}.to({first}.dtype) (torch.tensor on Python "
+            "floats gives float32, NumPy arrays give float64)"
+        )
+
+
+def _check_score_sizes(score: nn.Module, query: Tensor, keys: Tensor, query_size: int, key_size: int) -> None:
+    """A learned score fits queries of ``query_size`` and keys of ``key_size``: say so if not."""
+    if query.shape[-1] != query_size or keys.shape[-1] != key_size:
+        raise ValueError(
+            f"this {type(score).__name__} was built for queries of size {query_size} and keys of "
+            f"size {key_size}; got query {tuple(query.shape)} and keys {tuple(keys.shape)} "
+            f"(hidden sizes {query.shape[-1]} and {keys.shape[-1]}); build it with "
+            f"{type(score).__name__}({query.shape[-1]}, {keys.shape[-1]}, ...)"
+        )
+    weight = next(score.parameters())
+    _check_same_dtype(f"{type(score).__name__}'s weights", weight, "keys", keys)
+    _check_same_dtype(f"{type(score).__name__}'s weights", weight, "query", query)
 
 
 def _check_same_hidden(query: Tensor, keys: Tensor) -> None:
@@ -279,6 +307,7 @@ def attend(
             f"values must have shape (batch, src_len, hidden_v) = ({keys.shape[0]}, "
             f"{keys.shape[1]}, ...) like the keys {tuple(keys.shape)}; got {tuple(values.shape)}"
         )
+    _check_same_dtype("keys", keys, "values", values)
     scores = dot_product_scores(query, keys) if score is None else score(query, keys)
     weights = attention_weights(scores, mask, check_all_masked=check_all_masked)
     if query.dim() == 2:
@@ -340,6 +369,7 @@ class GeneralScore(Score):
 
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
         _check_query_keys(query, keys)
+        _check_score_sizes(self, query, keys, self.weight.out_features, self.weight.in_features)
         # (B, T, d_k) -> (B, T, d_q): then a plain dot product with the query.
         return dot_product_scores(query, self.weight(keys))
 
@@ -363,6 +393,7 @@ class AdditiveScore(Score):
 
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
         _check_query_keys(query, keys)
+        _check_score_sizes(self, query, keys, self.query_proj.in_features, self.key_proj.in_features)
         single_step = query.dim() == 2
         queries = query.unsqueeze(1) if single_step else query  # (B, L, d_q)
         # (B, L, 1, a) + (B, 1, T, a) -> (B, L, T, a): every query meets every key.

@@ -78,6 +78,24 @@ def _check_model(model: object, *, greedy_only: bool = False) -> None:
         raise TypeError(f"model must be a Seq2Seq (an nn.Module {needs}), got {type(model).__name__}")
 
 
+def _check_ids(name: str, ids: Tensor, part: nn.Module) -> None:
+    """Ids outside the vocabulary reach the embedding as a bare IndexError: name them instead.
+
+    Reads the ids on the host: these are one-off calls (translate, scoring), not the training loop.
+    ``part`` is the encoder or decoder; one without an ``nn.Embedding`` named ``embedding`` is
+    not checked.
+    """
+    embedding = getattr(part, "embedding", None)
+    if not isinstance(embedding, nn.Embedding):
+        return
+    size = embedding.num_embeddings
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= size):
+        bad = sorted({int(i) for i in ids.flatten().tolist() if not 0 <= i < size})
+        raise ValueError(f"{name} holds ids outside the model's vocabulary of {size} tokens "
+                         f"(0..{size - 1}): {bad[:10]}; encode text with the vocabulary the model "
+                         "was built for")
+
+
 def _check_max_len(max_len: object) -> int:
     if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
         raise ValueError(f"max_len must be a positive int (the most output tokens), got {max_len!r}")
@@ -260,11 +278,19 @@ def translate(model: Seq2Seq, source_ids: Sequence[int], *, beam_size: int = 1, 
         the output ids up to (not including) ``<eos>``, and the attention weights
         ``(len(output), len(source))`` on the CPU (None for the fixed-context model).
     """
+    if isinstance(source_ids, (str, bytes)) or not isinstance(source_ids, (Sequence, Tensor)):
+        raise TypeError(f"source_ids must be a list of token ids (e.g. vocab.encode(text)), got "
+                        f"{type(source_ids).__name__}")
     if len(source_ids) == 0:
         raise ValueError("nothing to translate: source_ids is empty")
     _check_model(model, greedy_only=beam_size == 1)
+    _check_max_len(max_len)
     device = next(model.parameters()).device
-    source = torch.tensor([list(source_ids)], dtype=torch.long, device=device)
+    try:
+        source = torch.tensor([list(source_ids)], dtype=torch.long, device=device)
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"source_ids must be int token ids, got {list(source_ids)[:10]}") from error
+    _check_ids("source_ids", source, model.encoder)
     was_training = model.training
     model.eval()
     found = search(model, source, torch.tensor([len(source_ids)]), beam_size=beam_size, max_len=max_len,
@@ -292,6 +318,8 @@ def sequence_log_probs(model: Seq2Seq, source: Tensor, source_lengths: Tensor, t
     if tokens.dim() != 2 or tokens.shape[0] != source.shape[0]:
         raise ValueError(f"tokens must have shape (batch, out_len) with batch {source.shape[0]}, "
                          f"got {tuple(tokens.shape)}")
+    _check_ids("source", source, model.encoder)
+    _check_ids("tokens", tokens, model.decoder)
     encoded = model.encoder(source, source_lengths)
     start = torch.full((tokens.shape[0], 1), SOS, dtype=torch.long, device=tokens.device)
     inputs = torch.cat([start, tokens[:, :-1]], 1)                                    # (B, L)

@@ -4,7 +4,8 @@ The key covers everything that determines the trained weights and the recorded h
 nothing else, so that editing a check's message or a figure keeps every cached model valid:
 
 * the model: its classes' source code, its ``repr`` (sizes) and its initial weights;
-* the data: the dataset's padded id tensors;
+* the data: the dataset's padded id tensors (a ``Subset``'s indices too; a dataset without
+  them is refused, not given a shared key);
 * the batches: the loader's batch size, ``drop_last`` and sampler (a shuffled loader's generator
   state, a custom sampler's code and settings), so ``shuffle`` and the order count;
 * the training: every setting of ``fit``, the device type, the training loop's own code, torch's
@@ -22,7 +23,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 __all__ = ["training_fingerprint"]
 
@@ -43,10 +44,16 @@ def _digest_of(value: object) -> str:
         return hashlib.sha256(value.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
     if isinstance(value, torch.Generator):
         return "generator " + _digest_of(value.get_state())
+    if isinstance(value, Subset):  # e.g. random_split: the indices choose the data
+        return f"subset of {_digest_of(value.dataset)}: " + _digest_of(list(value.indices))
     if isinstance(value, Dataset):
-        return "dataset " + hashlib.sha256("".join(
-            _digest_of(getattr(value, name)) for name in _DATA_FIELDS
-            if isinstance(getattr(value, name, None), torch.Tensor)).encode()).hexdigest()
+        fields = [getattr(value, name) for name in _DATA_FIELDS
+                  if isinstance(getattr(value, name, None), torch.Tensor)]
+        if not fields:  # nothing to read the data from: refuse rather than share a key
+            raise TypeError(f"fit(cache=...) cannot fingerprint a {type(value).__name__}: it reads the "
+                            f"data from the tensors {_DATA_FIELDS} of a lib.data.PairDataset (or a Subset "
+                            "of one); train without cache= for other datasets")
+        return "dataset " + hashlib.sha256("".join(_digest_of(f) for f in fields).encode()).hexdigest()
     if isinstance(value, (bool, int, float, str, type(None))):
         return repr(value)
     if isinstance(value, (list, tuple)) and all(isinstance(v, (bool, int, float, str)) for v in value):

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import attend, make_score
-from .data import EOS, PAD, SOS, source_mask
+from .data import EOS, PAD, SOS, SPECIALS, source_mask
 
 __all__ = ["Encoded", "check_source", "Encoder", "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model"]
 
@@ -235,6 +235,11 @@ def build_model(
     ``seed`` fixes the initial weights (without touching the global random state); None leaves
     them to the global generator.
     """
+    for name, size in (("source_vocab_size", source_vocab_size), ("target_vocab_size", target_vocab_size)):
+        if isinstance(size, bool) or not isinstance(size, int) or size < len(SPECIALS):
+            raise ValueError(f"{name} must be an int >= {len(SPECIALS)} (a vocabulary holds the "
+                             f"special tokens {SPECIALS} first), got {size!r}: pass len(vocab) "
+                             "of a vocabulary built from the data")
     with torch.random.fork_rng(devices=[]):
         if seed is not None:
             torch.manual_seed(seed)

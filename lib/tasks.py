@@ -50,8 +50,15 @@ def format_date(date: dt.date, locale: str = "en", style: str = "long") -> str:
     return pattern.apply(date, parsed_locale)
 
 
+def _check_count(count: int, what: str) -> None:
+    """A count of examples is an int >= 0 (a negative one would silently give nothing)."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"the number of {what} must be an int >= 0, got {count!r}")
+
+
 def random_dates(count: int, seed: int = 0) -> list[dt.date]:
     """``count`` dates drawn uniformly from 1900-01-01 to 2099-12-31."""
+    _check_count(count, "dates")
     rng = random.Random(seed)
     span = (_LAST_DAY - _FIRST_DAY).days
     return [_FIRST_DAY + dt.timedelta(days=rng.randint(0, span)) for _ in range(count)]
@@ -63,6 +70,7 @@ def date_pairs(count: int, seed: int = 0) -> list[tuple[str, str]]:
     >>> date_pairs(1, seed=3)[0]   # doctest: +SKIP
     ('24. November 2026', '2026-11-24')
     """
+    _check_count(count, "date pairs")
     rng = random.Random(seed + 1)
     return [
         (format_date(date, rng.choice(DATE_LOCALES), rng.choice(DATE_FORMATS)), date.isoformat())
@@ -90,8 +98,9 @@ def encode_date(text: str) -> list[int]:
     """Source ids of a date string; :class:`ValueError` names any character the task never uses."""
     if not isinstance(text, str):
         raise TypeError(f"a date must be a str, got {type(text).__name__}")
-    if not text:
-        raise ValueError("the date is empty: expected text such as 'November 24, 2026'")
+    if not text.strip():
+        raise ValueError(f"the date is empty (got {text!r}): expected text such as "
+                         "'November 24, 2026'")
     source_vocab, _ = date_vocabs()
     return source_vocab.encode(text)
 
@@ -108,6 +117,7 @@ def reversal_pairs(
     alphabet: str = REVERSAL_ALPHABET,
 ) -> list[tuple[str, str]]:
     """``count`` (string, reversed string) pairs, lengths uniform in ``[min_len, max_len]``."""
+    _check_count(count, "reversal pairs")
     if not 1 <= min_len <= max_len:
         raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
     rng = random.Random(seed)

@@ -236,8 +236,13 @@ def _verify_archive(archive: Path, spec: PairSpec, what_to_do: str) -> None:
 def _read_text(spec: PairSpec, mirror: str | Path | None, cache_dir: Path | None,
                download: bool) -> tuple[str, str]:
     """The raw text of ``spec``'s file and where it came from (for error messages)."""
+    named = "the mirror= argument" if mirror is not None else f"${MIRROR_ENV}"
     mirror = mirror if mirror is not None else (os.environ.get(MIRROR_ENV) or None)
     if mirror is not None:
+        if Path(mirror).expanduser().exists() and not Path(mirror).expanduser().is_dir():
+            raise TatoebaNotFoundError(f"{named} points at {mirror}, a file, not a folder: set it to a "
+                                       f"folder laid out like shared/data/tatoeba-full, with "
+                                       f"{spec.name}/{spec.member} inside.")
         path = Path(mirror).expanduser() / spec.name / spec.member
         if not path.is_file():
             raise TatoebaNotFoundError(f"the Tatoeba mirror has no {path}: a mirror folder must be laid out "
@@ -281,7 +286,11 @@ def load_pairs(pair: str, *, reverse: bool = False, mirror: str | Path | None = 
     spec = _spec(pair)
     text, origin = _read_text(spec, mirror, cache_dir, download)
     file_is_source_first = direction(pair, reverse=reverse)[0] == "eng"
-    return _parse(text, origin, reverse_columns=not file_is_source_first)
+    pairs = _parse(text, origin, reverse_columns=not file_is_source_first)
+    if not pairs:  # else every split would be empty, and every score 0/0
+        raise TatoebaArchiveError(f"{origin} holds no sentence pairs (the file is empty): delete it and run "
+                                  f"again to re-download, or {_OFFLINE_HINT}.")
+    return pairs
 
 
 # --- Splits ------------------------------------------------------------------------------------

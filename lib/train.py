@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import random
 import time
@@ -25,7 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from .data import PAD, Batch
+from .data import PAD, Batch, Vocab
 from .fingerprint import training_fingerprint
 from .paths import cache_dir
 
@@ -106,8 +107,32 @@ def sequence_loss(logits: torch.Tensor, target_out: torch.Tensor) -> torch.Tenso
 
 
 def _cycle(loader: Iterable[Batch]) -> Iterable[Batch]:
+    """The loader's batches, again and again; an error (not an endless loop) if it yields none."""
     while True:
-        yield from loader
+        served = 0
+        for batch in loader:
+            served += 1
+            yield batch
+        if not served:
+            raise ValueError(
+                "the training loader yielded no batch: it is empty, drop_last=True with fewer "
+                "examples than one batch, or a one-shot iterator already used up; give it more "
+                "examples, a smaller batch_size, drop_last=False, or a list or DataLoader"
+            )
+
+
+def _check_settings(steps: int, lr: float, clip: float, eval_every: int, log_every: int) -> None:
+    """Refuse settings that would train forever, never clip, or diverge from the first step."""
+    for name, value, least in (("steps", steps, 1), ("log_every", log_every, 1),
+                               ("eval_every", eval_every, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise ValueError(f"{name} must be an int >= {least} (a count of optimiser steps), got "
+                             f"{value!r} ({type(value).__name__})")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a finite positive number, got {lr!r}")
+    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0:
+        raise ValueError(f"clip (the gradient-norm limit) must be a positive number, got {clip!r}; "
+                         "use float('inf') to train without clipping")
 
 
 def fit(
@@ -153,8 +178,7 @@ def fit(
     Returns:
         the :class:`History`.
     """
-    if steps < 1:
-        raise ValueError(f"steps must be a positive number of optimiser steps, got {steps}")
+    _check_settings(steps, lr, clip, eval_every, log_every)
     device = pick_device(device)
     checkpoint = None
     if cache is not None:
@@ -163,7 +187,14 @@ def fit(
         key = training_fingerprint(model, loader, settings, evaluate, (_train, sequence_loss, _cycle))
         checkpoint = cache_dir() / "checkpoints" / f"{cache}-{key}.pt"
         if checkpoint.is_file():
-            history = load_checkpoint(checkpoint, model)["history"]
+            try:
+                history = load_checkpoint(checkpoint, model)["history"]
+            except CheckpointError as error:
+                raise CheckpointError(f"the training cache file {checkpoint} is corrupt ({error}); "
+                                      "delete it and train again") from error
+            if not isinstance(history, History):
+                raise CheckpointError(f"the training cache file {checkpoint} is corrupt (it holds "
+                                      "no training history); delete it and train again")
             model.to(device).eval()
             print(f"{description}: loaded the weights this training produced before "
                   f"({history.train_seconds:.1f} s on {history.device}) from {checkpoint}; "
@@ -226,7 +257,18 @@ def _train(
         window += 1
         if window == log_every or step == steps:
             total_tokens = int(running_tokens)  # the one sync per window
-            history.loss.append(float(running_loss) / max(total_tokens, 1))
+            window_loss = float(running_loss) / max(total_tokens, 1)
+            # Checked here, where the loss is read back anyway: a check every step would make
+            # the CPU wait on the GPU each step. So the error names the window, not the step.
+            if not math.isfinite(window_loss):
+                bar.close()
+                raise FloatingPointError(
+                    f"{description}: the training loss became {window_loss} in the steps "
+                    f"{step - window + 1}..{step} (logged at step {step}); training diverged: "
+                    f"lower the learning rate (lr={lr}) or clip (={clip}), or look for NaN/inf in "
+                    "the inputs or the model's weights"
+                )
+            history.loss.append(window_loss)
             history.step.append(step)
             history.seconds.append(time.perf_counter() - start)
             history.tokens += total_tokens
@@ -237,7 +279,9 @@ def _train(
             window = 0
         if evaluate is not None and ((eval_every and step % eval_every == 0) or step == steps):
             record_evaluation(step)
-            bar.set_postfix(loss=f"{history.loss[-1]:.3f}", **{
+            # eval_every may be shorter than log_every: no loss logged yet, then.
+            shown = {"loss": f"{history.loss[-1]:.3f}"} if history.loss else {}
+            bar.set_postfix(**shown, **{
                 k: f"{v:.3f}" for k, v in history.evals[-1].items() if k not in ("step", "seconds")
             })
         if step == steps:
@@ -264,7 +308,9 @@ def save_checkpoint(
 
     Written to a temporary file and renamed, so a crash never leaves half a checkpoint.
     Everything saved is plain tensors, numbers, strings, lists and dicts: loadable with
-    ``torch.load(..., weights_only=True)``.
+    ``torch.load(..., weights_only=True)``. In ``extra``, a :class:`~lib.data.Vocab` is saved as
+    its token list and comes back from :func:`load_checkpoint` as a ``Vocab``; any other object
+    is refused here, at save time (a ``TypeError`` naming where it sits), not at load time.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -273,12 +319,45 @@ def save_checkpoint(
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "config": json.loads(json.dumps(config or {})),
         "history": history.to_dict() if history is not None else None,
-        "extra": extra or {},
+        "extra": _plain(extra or {}, "extra"),
     }
     temporary = path.with_name(path.name + ".tmp")
     torch.save(state, temporary)
     os.replace(temporary, path)
     return path
+
+
+_VOCAB_TAG = "__vocab_itos__"
+
+
+def _plain(value: Any, where: str) -> Any:
+    """``value`` as what ``torch.load(weights_only=True)`` reads back, vocabularies tagged."""
+    if isinstance(value, Vocab):
+        return {_VOCAB_TAG: list(value.itos)}
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(key, (str, int)) for key in value):
+        return {key: _plain(item, f"{where}[{key!r}]") for key, item in value.items()}
+    raise TypeError(
+        f"save_checkpoint cannot save {where} (a {type(value).__name__}): a checkpoint holds only "
+        "tensors, numbers, strings, None, lists, dicts with str keys and lib.data.Vocab, so that "
+        "torch.load(weights_only=True) can read it back; convert it (e.g. to a dict) first"
+    )
+
+
+def _restore(value: Any) -> Any:
+    """Undo :func:`_plain`'s tagging: vocabularies back to :class:`~lib.data.Vocab`."""
+    if isinstance(value, dict):
+        if set(value) == {_VOCAB_TAG}:
+            return Vocab.from_state_dict({"itos": value[_VOCAB_TAG]})
+        return {key: _restore(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_restore(item) for item in value]
+    return value
 
 
 def load_checkpoint(
@@ -318,13 +397,17 @@ def load_checkpoint(
         expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         found = {k: tuple(v.shape) for k, v in state["model"].items()}
         if expected != found:
-            differing = sorted(set(expected.items()) ^ set(found.items()))[:4]
+            differing = [f"{name}: the model's {expected.get(name, 'absent')}, the file's "
+                         f"{found.get(name, 'absent')}" for name in sorted(set(expected) | set(found))
+                         if expected.get(name) != found.get(name)]
             raise CheckpointError(
-                f"{path} holds weights for another model: expected {len(expected)} tensors, "
-                f"found {len(found)}; first differences (name, shape): {differing}"
+                f"{path} holds weights for another model (the model has {len(expected)} tensors, "
+                f"the file {len(found)}); build the model with the sizes it was saved with. "
+                f"First differences: {'; '.join(differing[:4])}"
             )
         model.load_state_dict(state["model"])
     if state.get("history") is not None:
         state["history"] = History.from_dict(state["history"])
+    state["extra"] = _restore(state.get("extra") or {})
     return state
 

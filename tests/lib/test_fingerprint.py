@@ -113,3 +113,17 @@ def test_an_evaluate_callback_is_known_by_its_code_and_the_data_it_reads(key):
     first = key(evaluate=_scorer(tiny_dataset(16, seed=3)))
     assert key(evaluate=_scorer(tiny_dataset(16, seed=3))) == first
     assert key(evaluate=_scorer(tiny_dataset(16, seed=4))) != first
+
+
+def test_subsets_of_the_data_have_their_own_keys(key):
+    from torch.utils.data import Subset
+    data = tiny_dataset()
+    first = key(loader=make_loader(Subset(data, range(0, 16)), 16))
+    assert key(loader=make_loader(Subset(data, range(16, 32)), 16)) != first
+
+
+def test_a_dataset_it_cannot_read_is_refused_not_shared(key):
+    import torch
+    from torch.utils.data import TensorDataset
+    with pytest.raises(TypeError, match=r"cannot fingerprint a TensorDataset.*train without cache="):
+        key(loader=make_loader(TensorDataset(torch.zeros(4, 3)), 2))

@@ -35,7 +35,7 @@ def test_fit_learns_and_records_evaluations():
 
 def test_fit_rejects_zero_steps():
     model = build_model("fixed", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8)
-    with pytest.raises(ValueError, match="steps must be a positive"):
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
         fit(model, make_loader(tiny_dataset(), 8), steps=0, progress=False)
 
 

@@ -7,6 +7,7 @@ library's ``site`` module.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -43,7 +44,7 @@ def readme_command(marker: str) -> str | None:
     return None
 
 
-BUILD_COMMAND = readme_command("build-command") or "jupyter-book build . -W --keep-going"
+BUILD_COMMAND = readme_command("build-command") or "jupyter-book build . -W --keep-going --all"
 
 
 def config() -> dict:
@@ -141,3 +142,60 @@ class Repository:
 def repository() -> Repository:
     repo = config()["repository"]
     return Repository(str(repo["url"]).rstrip("/"), str(repo["branch"]), str(repo.get("path_to_book") or ""))
+
+
+# --------------------------------------------------------------------------------------------
+# Which browser the site tests drive
+# --------------------------------------------------------------------------------------------
+
+#: Where Debian/Ubuntu, Fedora and Homebrew-less Macs keep a system Chromium or Chrome.
+SYSTEM_CHROMIUMS = (
+    "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+)
+
+HOW_TO_GET_A_BROWSER = (
+    "Get one of two ways:\n"
+    "    python -m playwright install chromium      (Playwright's own Chromium; any system)\n"
+    "    apt-get update && apt-get install -y chromium      (the system's, on Debian/Ubuntu)\n"
+    "or set $CHROMIUM to the path of a Chromium or Chrome binary."
+)
+
+
+class NoBrowserError(RuntimeError):
+    """No Chromium to drive: the message says how to get one."""
+
+
+def _runnable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def choose_chromium(env_value: str | None, system_paths: tuple[str, ...] = SYSTEM_CHROMIUMS,
+                    playwright_path: str | None = None) -> str:
+    """The Chromium binary to launch: ``$CHROMIUM`` if set, else the system's, else Playwright's own.
+
+    Args:
+        env_value: ``$CHROMIUM`` (None when unset); set, it must be a runnable file.
+        system_paths: where a system Chromium may be, first found wins.
+        playwright_path: ``playwright.chromium.executable_path`` (where Playwright's download
+            would be; it may not exist yet).
+
+    Raises:
+        NoBrowserError: none of them is there; the message names both ways to get one.
+    """
+    if env_value:
+        if not _runnable(env_value):
+            raise NoBrowserError(f"$CHROMIUM is {env_value}, which is not a runnable file. "
+                                 + HOW_TO_GET_A_BROWSER)
+        return env_value
+    for path in system_paths:
+        if _runnable(path):
+            return path
+    if playwright_path and _runnable(playwright_path):
+        return playwright_path
+    raise NoBrowserError(
+        f"no Chromium found: not at {', '.join(system_paths)}, and Playwright's own is not "
+        f"installed{f' (expected at {playwright_path})' if playwright_path else ''}. "
+        + HOW_TO_GET_A_BROWSER
+    )

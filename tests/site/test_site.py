@@ -11,8 +11,9 @@ of each page is saved under _build/screenshots/.
 `check_page` holds the generic checks; `test_check_page_reports_what_is_broken` breaks a
 copy of the site on purpose to prove that it reports what it should.
 
-Needs Chromium at /usr/bin/chromium (`apt-get install -y chromium`; Playwright's own browser
-download is not used) or at the path in $CHROMIUM.
+Needs Chromium: the path in $CHROMIUM, else the system's (/usr/bin/chromium, `apt-get install -y
+chromium`), else Playwright's own (`python -m playwright install chromium`); see
+book_site.choose_chromium.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import pytest
 
 import book_site as book  # tests/site/book_site.py: the book's files, as the tests read them
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -83,16 +83,11 @@ def require_built_site(html_dir: Path) -> Path:
     return html_dir
 
 
-def require_chromium(path: str) -> str:
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        pytest.fail(
-            f"Chromium not found at {path}. Install it with:\n"
-            "    apt-get update && apt-get install -y chromium\n"
-            "(or set $CHROMIUM to a Chromium binary). Playwright's own browser download is "
-            "not used.",
-            pytrace=False,
-        )
-    return path
+def require_chromium(playwright_path: str | None) -> str:
+    try:
+        return book.choose_chromium(os.environ.get("CHROMIUM"), playwright_path=playwright_path)
+    except book.NoBrowserError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,14 +123,14 @@ def site_url():
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = require_chromium(CHROMIUM)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail("the browser tests need Playwright for Python: pip install playwright "
-                    "(its browser download is not needed)", pytrace=False)
+        pytest.fail("the browser tests need Playwright for Python: pip install playwright",
+                    pytrace=False)
 
     with sync_playwright() as playwright:
+        executable = require_chromium(playwright.chromium.executable_path)
         chromium = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, headless=True
         )
@@ -455,9 +450,3 @@ def test_missing_site_fails_with_the_build_command(tmp_path):
         require_built_site(tmp_path / "_build" / "html")
     assert "build the book first" in str(failure.value)
     assert book.BUILD_COMMAND in str(failure.value)
-
-
-def test_missing_chromium_fails_with_the_install_command(tmp_path):
-    with pytest.raises(pytest.fail.Exception) as failure:
-        require_chromium(str(tmp_path / "chromium"))
-    assert "apt-get install -y chromium" in str(failure.value)

@@ -1,0 +1,250 @@
+"""Bad input to ``lib``, as an instructor or a learner would give it: a clear error, never a hang.
+
+One row per bad input: what is called, the error type expected, and the words its message must
+hold (what was expected, what arrived, what to do). Every call runs in a thread with a time
+limit, so a call that would never return (``steps=2.5`` once trained forever) fails the test
+instead of hanging it. The few bad inputs that must now *work* (``eval_every < log_every``,
+a vocabulary in ``save_checkpoint(extra=...)``) are tests of their own below.
+
+The other bad inputs of the same issue are tested beside their code: the cache key's gaps in
+tests/lib/test_fingerprint.py, the browser choice in tests/site/test_browser_choice.py, and a
+rebuild after a failed notebook in tests/site/test_rebuild_after_failure.py.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from lib.attention import AdditiveScore, GeneralScore, attend, dot_product_scores
+from lib.data import Vocab, collate_batch, make_loader
+from lib.decoding import sequence_log_probs, translate
+from lib.models import build_model
+from lib.tasks import date_pairs, encode_date, random_dates, reversal_pairs
+from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs
+from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint
+from tiny import VOCAB, first_batch, tiny_dataset
+
+TIME_LIMIT_S = 60  # per call; each takes well under a second when it behaves
+
+
+def run_with_time_limit(call, seconds: float = TIME_LIMIT_S):
+    """``call()``'s result, or the exception it raised; fails the test if it runs past ``seconds``."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["result"] = call()
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True)  # a daemon never blocks pytest's exit
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still running after {seconds} s: it hangs instead of failing"
+    return outcome
+
+
+def model(hidden: int = 8, seed: int = 0):
+    return build_model("attention", len(VOCAB), len(VOCAB), hidden_size=hidden, embed_size=4, seed=seed)
+
+
+def train(**settings):
+    """A one-call ``fit`` on the tiny task; ``settings`` override the defaults."""
+    loader = settings.pop("loader") if "loader" in settings else make_loader(tiny_dataset(16), 8)
+    net = settings.pop("net") if "net" in settings else model()
+    return fit(net, loader, **{"steps": 2, "progress": False, "device": "cpu", **settings})
+
+
+def nan_model():
+    net = model()
+    with torch.no_grad():
+        net.decoder.out.bias.fill_(float("nan"))  # every logit NaN, so every loss
+    return net
+
+
+def used_up_iterator():
+    return iter([first_batch(tiny_dataset(8))])  # one batch, then nothing, ever
+
+
+# --- Cases needing files ----------------------------------------------------------------------
+
+
+def garbage_cache_file(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
+    train(cache="tiny")
+    (written,) = (tmp_path / "checkpoints").glob("tiny-*.pt")
+    written.write_bytes(b"not a checkpoint at all")
+    train(cache="tiny")
+
+
+def shape_mismatch(tmp_path: Path, monkeypatch):
+    path = save_checkpoint(tmp_path / "small.pt", model(hidden=8))
+    load_checkpoint(path, model(hidden=16))
+
+
+def save_an_object(tmp_path: Path, monkeypatch):
+    save_checkpoint(tmp_path / "m.pt", model(), extra={"data": {"where": Path("data.txt")}})
+
+
+def cached_archive_with_an_empty_file(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("kor.txt", "")
+    (tmp_path / "kor-eng.zip").write_bytes(buffer.getvalue())
+    load_pairs("kor-eng", cache_dir=tmp_path, download=False)
+
+
+def mirror_variable_is_a_file(tmp_path: Path, monkeypatch):
+    (tmp_path / "fra.txt").write_text("Go.\tVa !\n")
+    monkeypatch.setenv(MIRROR_ENV, str(tmp_path / "fra.txt"))
+    load_pairs("fra-eng")
+
+
+def mirror_argument_is_a_file(tmp_path: Path, monkeypatch):
+    (tmp_path / "fra.txt").write_text("Go.\tVa !\n")
+    load_pairs("fra-eng", mirror=tmp_path / "fra.txt")
+
+
+def without_files(call):
+    return lambda tmp_path, monkeypatch: call()
+
+
+F64, F32 = torch.float64, torch.float32
+SOURCE = torch.tensor([[4, 5, 6]])
+LENGTHS = torch.tensor([3])
+
+# (id, call(tmp_path, monkeypatch), error type, words the message must hold)
+CASES = [
+    # 6. fit
+    ("fit steps=2.5", without_files(lambda: train(steps=2.5)), ValueError, ["steps must be an int", "2.5"]),
+    ("fit steps=True", without_files(lambda: train(steps=True)), ValueError, ["steps must be an int", "bool"]),
+    ("fit steps=0", without_files(lambda: train(steps=0)), ValueError, ["steps must be an int >= 1", "0"]),
+    ("fit log_every=0", without_files(lambda: train(log_every=0)), ValueError, ["log_every", ">= 1"]),
+    ("fit eval_every=-1", without_files(lambda: train(eval_every=-1)), ValueError, ["eval_every", ">= 0"]),
+    ("fit empty list", without_files(lambda: train(loader=[])), ValueError, ["yielded no batch", "empty"]),
+    ("fit drop_last, too few examples", without_files(lambda: train(
+        loader=make_loader(tiny_dataset(5), 8, drop_last=True))), ValueError, ["yielded no batch", "drop_last"]),
+    ("fit empty DataLoader", without_files(lambda: train(
+        loader=DataLoader([], batch_size=4, collate_fn=collate_batch))), ValueError, ["yielded no batch"]),
+    ("fit used-up iterator", without_files(lambda: train(loader=used_up_iterator(), steps=3)),
+     ValueError, ["yielded no batch", "one-shot iterator"]),
+    ("fit clip=0", without_files(lambda: train(clip=0)), ValueError, ["clip", "positive", "float('inf')"]),
+    ("fit clip=-1", without_files(lambda: train(clip=-1.0)), ValueError, ["clip", "positive", "-1.0"]),
+    ("fit lr=nan", without_files(lambda: train(lr=math.nan)), ValueError, ["lr must be a finite", "nan"]),
+    ("fit lr=inf", without_files(lambda: train(lr=math.inf)), ValueError, ["lr must be a finite", "inf"]),
+    ("fit lr=0", without_files(lambda: train(lr=0.0)), ValueError, ["lr must be a finite positive"]),
+    ("fit NaN loss", without_files(lambda: train(net=nan_model(), steps=4, log_every=2)), FloatingPointError,
+     ["loss became nan", "steps 1..2", "step 2", "lower the learning rate"]),
+    # 7. the training cache
+    ("garbage cache file", garbage_cache_file, CheckpointError, ["corrupt", "delete it and train again"]),
+    # 8. checkpoints
+    ("checkpoint of other shapes", shape_mismatch, CheckpointError,
+     ["another model", "the model's (", "the file's ("]),
+    ("save a Path in extra", save_an_object, TypeError,
+     ["cannot save extra['data']['where']", "Path", "weights_only"]),
+    # 9. raw PyTorch errors made ours
+    ("translate id above the vocabulary", without_files(lambda: translate(model(), [4, 500])), ValueError,
+     ["outside the model's vocabulary", "[500]"]),
+    ("translate negative id", without_files(lambda: translate(model(), [4, -1])), ValueError,
+     ["outside the model's vocabulary", "[-1]"]),
+    ("translate max_len=0", without_files(lambda: translate(model(), [4, 5], max_len=0)), ValueError,
+     ["max_len must be a positive int", "0"]),
+    ("translate(None)", without_files(lambda: translate(model(), None)), TypeError,
+     ["source_ids must be a list of token ids", "NoneType"]),
+    ("translate a string", without_files(lambda: translate(model(), "abc")), TypeError,
+     ["source_ids must be a list of token ids", "str"]),
+    ("sequence_log_probs id outside", without_files(lambda: sequence_log_probs(
+        model(), SOURCE, LENGTHS, torch.tensor([[5, 99]]))), ValueError, ["tokens holds ids outside", "[99]"]),
+    ("scores float64 query, float32 keys", without_files(lambda: dot_product_scores(
+        torch.ones(1, 3, dtype=F64), torch.ones(1, 2, 3))), TypeError,
+     ["same dtype", "torch.float64", "torch.float32"]),
+    ("attend float64 values", without_files(lambda: attend(
+        torch.ones(1, 3), torch.ones(1, 2, 3), torch.ones(1, 2, 3, dtype=F64))), TypeError,
+     ["keys and values must have the same dtype"]),
+    ("GeneralScore for other sizes", without_files(lambda: GeneralScore(8, 8)(
+        torch.ones(1, 4), torch.ones(1, 2, 8))), ValueError, ["built for queries of size 8", "(1, 4)"]),
+    ("AdditiveScore for other sizes", without_files(lambda: AdditiveScore(8, 8, 4)(
+        torch.ones(1, 8), torch.ones(1, 2, 6))), ValueError, ["keys of size 8", "(1, 2, 6)"]),
+    ("GeneralScore, float64 keys", without_files(lambda: GeneralScore(3, 3)(
+        torch.ones(1, 3, dtype=F64), torch.ones(1, 2, 3, dtype=F64))), TypeError,
+     ["GeneralScore's weights", "float64"]),
+    ("build_model source vocabulary 0", without_files(lambda: build_model("attention", 0, 10)), ValueError,
+     ["source_vocab_size must be an int >= 4", "got 0"]),
+    ("build_model target vocabulary 0", without_files(lambda: build_model("fixed", 10, 0)), ValueError,
+     ["target_vocab_size must be an int >= 4", "got 0"]),
+    ("whitespace-only date", without_files(lambda: encode_date("   ")), ValueError, ["date is empty", "'   '"]),
+    ("reversal_pairs(-1)", without_files(lambda: reversal_pairs(-1)), ValueError,
+     ["number of reversal pairs", ">= 0", "-1"]),
+    ("date_pairs(-3)", without_files(lambda: date_pairs(-3)), ValueError, ["number of date pairs", "-3"]),
+    ("random_dates(2.5)", without_files(lambda: random_dates(2.5)), ValueError, ["number of dates", "2.5"]),
+    ("cached archive, empty file", cached_archive_with_an_empty_file, TatoebaArchiveError,
+     ["holds no sentence pairs", "empty", "delete it"]),
+    ("mirror variable is a file", mirror_variable_is_a_file, TatoebaNotFoundError,
+     [MIRROR_ENV, "a file, not a folder"]),
+    ("mirror argument is a file", mirror_argument_is_a_file, TatoebaNotFoundError,
+     ["mirror= argument", "a file, not a folder"]),
+]
+
+
+@pytest.mark.parametrize("call, error_type, words", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_bad_input_gets_a_clear_error(call, error_type, words, tmp_path, monkeypatch):
+    outcome = run_with_time_limit(lambda: call(tmp_path, monkeypatch))
+    assert "error" in outcome, f"accepted without an error: {outcome.get('result')!r}"
+    error = outcome["error"]
+    assert isinstance(error, error_type), f"expected {error_type.__name__}, got {type(error).__name__}: {error}"
+    missing = [word for word in words if word not in str(error)]
+    assert not missing, f"the message lacks {missing}: {error}"
+
+
+def test_the_table_covers_each_bad_input_once():
+    names = [case[0] for case in CASES]
+    assert len(names) == len(set(names)) == 38
+
+
+# --- Bad inputs that must now work --------------------------------------------------------------
+
+
+def test_eval_every_shorter_than_log_every_trains():
+    """Was an IndexError at the first evaluation (no loss logged yet to show beside it)."""
+    outcome = run_with_time_limit(lambda: train(steps=4, eval_every=1, log_every=3,
+                                                evaluate=lambda net: {"ok": 1.0}))
+    assert "error" not in outcome, outcome.get("error")
+    history = outcome["result"]
+    assert [e["step"] for e in history.evals] == [1, 2, 3, 4] and history.step == [3, 4]
+
+
+def test_a_vocabulary_in_extra_round_trips(tmp_path):
+    source, target = Vocab("abc"), Vocab("xyz")
+    net = model()
+    path = save_checkpoint(tmp_path / "m.pt", net, extra={"vocabs": {"source": source, "target": target},
+                                                         "both": [source, 3]})
+    extra = run_with_time_limit(lambda: load_checkpoint(path, model()))["result"]["extra"]
+    assert extra["vocabs"] == {"source": source, "target": target}
+    assert isinstance(extra["vocabs"]["source"], Vocab) and extra["both"] == [source, 3]
+
+
+def test_a_finite_loss_is_not_stopped():
+    """The NaN check must not fire on healthy training (a check that always fires is no check)."""
+    history = run_with_time_limit(lambda: train(steps=4, log_every=2))["result"]
+    assert all(math.isfinite(loss) for loss in history.loss) and history.step == [2, 4]
+
+
+def test_the_nan_check_reads_the_loss_only_at_log_steps():
+    """No host-device sync per step: the finiteness check sits on the existing read-back."""
+    import inspect
+
+    import lib.train
+    loop = inspect.getsource(lib.train._train)
+    assert len(re.findall(r"math\.isfinite\(", loop)) == 1
+    read_back = loop.index("total_tokens = int(running_tokens)")
+    assert read_back < loop.index("math.isfinite(window_loss)") < loop.index("if evaluate is not None")
