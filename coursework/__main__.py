@@ -100,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "grade":
             return _grade(args)
         if args.write:
-            write_table(args.write, notebooks)
+            try:
+                write_table(args.write, notebooks)
+            except ValueError as error:
+                raise OutputError(str(error)) from None
         else:
             print(table(notebooks))
         return 0

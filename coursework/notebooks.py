@@ -62,7 +62,7 @@ def read(notebook: Path | str | NotebookNode) -> NotebookNode:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         what = "is empty" if not text.strip() else f"is not valid JSON at line {error.lineno}, column {error.colno} " \
-            f"({error.msg}{'; the file looks truncated' if error.pos >= len(text.rstrip()) else ''})"
+            f"({error.msg}{'; the file looks truncated' if not text.rstrip().endswith('}') else ''})"
         raise NotebookError(path, f"{what}: a notebook is a JSON file; restore it from a copy") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError(path, f"is JSON but not a notebook: expected an object with a list of \"cells\", "
