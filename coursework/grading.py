@@ -10,8 +10,10 @@ cheap even in chapters that train a model before their exercises.
 :func:`coursework.exercise_format.validate` checks statically that the section needs nothing
 else, and running it proves it.
 
-Every notebook runs through :func:`execute`, the one place that starts a kernel (and so the place
-for time limits or a sandbox).
+The course's own notebooks (the tests) run through :func:`execute` (nbclient). A learner's
+submission runs through :func:`grade`, which never trusts it: its code runs in a kernel of its
+own (:mod:`coursework.sandbox`), with time limits (:class:`Limits`), and the instructor's check
+cells run in the grading process, given stand-ins that get back only data from that kernel.
 """
 
 from __future__ import annotations
