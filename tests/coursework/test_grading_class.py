@@ -26,6 +26,8 @@ CLASS = {
     "correct": (SCORES, 2.0, ["✓ dot_product_scores is correct"]),
     "untouched": (None, 0.0, ["is not implemented yet"]),
     "malformed": ({"file": nbformat.writes(FIXTURE)[:300]}, None, ["not valid JSON", "the file looks truncated"]),
+    "raises in its cell": (SCORES + "\nraise ValueError('my bug')", 2.0,
+                           ["cell 7 (ex-99-scores-solution) raised ValueError: my bug", "✓"]),
     "loops in its function": ("def dot_product_scores(query, keys):\n    while True:\n        pass\n", 0.0,
                               ["ran past the time limit", f"{CELL} s"]),
     "loops in its cell": ("while True:\n    pass\n", 0.0, ["ran past the", f"{CELL} s limit for a cell", "cell 7 (ex-99-scores-solution)"]),
