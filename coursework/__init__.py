@@ -30,9 +30,10 @@ from .output import OutputError
 from .table import TABLE_END, TABLE_START, table, write_table
 
 __all__ = [
-    "ROOT", "CHAPTERS", "SETUP_CELL", "chapter_notebooks", "NotebookError", "OutputError", "FormatError", "Exercise", "exercises",
-    "section_start", "validate", "validate_book", "CODE_STUB", "TEXT_STUB", "nbgrader_source",
-    "student_edition", "Result", "Limits", "Graded", "exercise_section", "execute", "execute_together", "grade", "results",
+    "ROOT", "CHAPTERS", "SETUP_CELL", "chapter_notebooks", "NotebookError", "OutputError", "FormatError",
+    "Exercise", "exercises", "section_start", "validate", "validate_book", "CODE_STUB", "TEXT_STUB",
+    "nbgrader_source", "student_edition", "Result", "Limits", "Graded", "exercise_section", "execute",
+    "execute_together", "grade", "results",
     "tampered",
     "TABLE_START", "TABLE_END", "table", "write_table",
 ]

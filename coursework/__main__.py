@@ -8,8 +8,6 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-import nbformat
-
 from . import __doc__ as package_doc
 from .editions import nbgrader_source, student_edition
 from .exercise_format import FormatError, exercises, validate_book
@@ -49,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 def _grade(args: argparse.Namespace) -> int:
     """Grade each submission on its own; a row for every one, graded or not."""
     if args.cell_timeout <= 0 or args.timeout <= 0:
-        raise OutputError(f"--cell-timeout and --timeout must be positive, got {args.cell_timeout:g} and {args.timeout:g}")
+        raise OutputError("--cell-timeout and --timeout must be positive, got "
+                          f"{args.cell_timeout:g} and {args.timeout:g}")
     limits, report = Limits(cell=args.cell_timeout, submission=args.timeout), []
     for path in args.submissions:
         try:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from .notebooks import (SETUP_CELL, NotebookError, bound_and_read, chapter_notebooks, check_called, definitions, directive,
-                        grader, imports, read)
+from .notebooks import (SETUP_CELL, NotebookError, bound_and_read, chapter_notebooks, check_called, definitions,
+                        directive, grader, imports, read)
 
 __all__ = ["FormatError", "Exercise", "exercises", "section_start", "validate", "validate_book"]
 
@@ -100,7 +100,8 @@ def parse(nb: NotebookNode) -> tuple[list[Exercise], list[str]]:
             label, title, "code", grade_id=meta.get("grade_id"),
             points=float(points) if isinstance(points, (int, float)) else 0.0,
             check=_parsed(cells, check, check_called, problems) if has_check else None,
-            learner=(_parsed(cells, solution, definitions, problems) or ()) if cells[solution].cell_type == "code" else (),
+            learner=(_parsed(cells, solution, definitions, problems) or ())
+            if cells[solution].cell_type == "code" else (),
             cell=i, end=check, solution_cell=solution, check_cell=check))
         i = check + 1
     return found, problems

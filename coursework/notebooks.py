@@ -66,7 +66,8 @@ def read(notebook: Path | str | NotebookNode) -> NotebookNode:
         raise NotebookError(path, f"{what}: a notebook is a JSON file; restore it from a copy") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError(path, f"is JSON but not a notebook: expected an object with a list of \"cells\", "
-                            f"got {type(data).__name__}" + (f" with keys {sorted(data)[:5]}" if isinstance(data, dict) else ""))
+                            f"got {type(data).__name__}"
+                            + (f" with keys {sorted(data)[:5]}" if isinstance(data, dict) else ""))
     for index, cell in enumerate(data["cells"]):
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw") \
                 or not isinstance(cell.get("source"), (str, list)):

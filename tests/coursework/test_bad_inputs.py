@@ -104,8 +104,9 @@ CASES = {
                              CANNOT, [NAME, "not valid JSON", "line", "truncated"]),
     "an empty notebook file": (lambda t: ["student-edition", _notebook(t, ""), "--out", str(t / "out")],
                                CANNOT, [NAME, "is empty"]),
-    "JSON that is not a notebook": (lambda t: ["student-edition", _notebook(t, NOT_A_NOTEBOOK), "--out", str(t / "out")],
-                                    CANNOT, [NAME, "not a notebook", "cells"]),
+    "JSON that is not a notebook": (
+        lambda t: ["student-edition", _notebook(t, NOT_A_NOTEBOOK), "--out", str(t / "out")],
+        CANNOT, [NAME, "not a notebook", "cells"]),
     "a cell without a cell_type": (lambda t: ["student-edition", _notebook(t, NO_CELL_TYPE), "--out", str(t / "out")],
                                    CANNOT, [NAME, "cell 1", "not a notebook cell"]),
     "a notebook that does not exist": (lambda t: ["student-edition", str(t / "nowhere.ipynb"), "--out", str(t / "out")],

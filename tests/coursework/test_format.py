@@ -10,6 +10,7 @@ from nbformat.v4 import new_code_cell
 
 import coursework
 from coursework.__main__ import main
+from coursework import Exercise
 from under_test import CHAPTER_PATHS, FIXTURE, NAMES, NOTEBOOKS, code_exercises
 
 

@@ -30,7 +30,8 @@ CLASS = {
                            ["cell 7 (ex-99-scores-solution) raised ValueError: my bug", "✓"]),
     "loops in its function": ("def dot_product_scores(query, keys):\n    while True:\n        pass\n", 0.0,
                               ["ran past the time limit", f"{CELL} s"]),
-    "loops in its cell": ("while True:\n    pass\n", 0.0, ["ran past the", f"{CELL} s limit for a cell", "cell 7 (ex-99-scores-solution)"]),
+    "loops in its cell": ("while True:\n    pass\n", 0.0,
+                          ["ran past the", f"{CELL} s limit for a cell", "cell 7 (ex-99-scores-solution)"]),
     "replaces the check": (NONE + "import lib.checks as c\nc.check_dot_product_scores = lambda *a: print('✓')",
                            0.0, ["should return a torch.Tensor, but returned NoneType"]),
     "replaces the engine": (NONE + "import lib.checks.engine as e, lib.checks.ch03 as c3\n"
