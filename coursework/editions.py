@@ -21,7 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .exercise_format import FormatError, parse
-from .notebooks import directive, read
+from .notebooks import directive, name_of, read
 
 __all__ = ["CODE_STUB", "TEXT_STUB", "nbgrader_source", "student_edition"]
 
@@ -34,7 +34,7 @@ def nbgrader_source(notebook: Path | str | NotebookNode) -> NotebookNode:
     nb = copy.deepcopy(read(notebook))
     found, problems = parse(nb)
     if problems:
-        raise FormatError("; ".join(problems))
+        raise FormatError(f"{name_of(notebook)}: " + "; ".join(problems))
     drop: dict[int, str | None] = {}  # cell index -> None, or the label of the answer cell put there
     for exercise in found:
         if exercise.kind == "code":

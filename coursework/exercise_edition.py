@@ -21,6 +21,7 @@ from nbformat import NotebookNode
 
 from .editions import student_edition
 from .notebooks import ROOT, read
+from .output import OutputError, targets, write_notebook
 
 __all__ = ["EXERCISES", "exercise_edition", "exercise_note", "stale_editions", "write_exercise_editions"]
 
@@ -61,15 +62,32 @@ def _text(nb: NotebookNode) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def write_exercise_editions(notebooks: list[Path], out: Path = EXERCISES) -> list[Path]:
-    """Write the exercise edition of every notebook into ``out``; return the files written."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in notebooks:
-        target = out / path.name
-        target.write_text(_text(exercise_edition(path)), encoding="utf-8")
-        written.append(target)
-    return written
+def _is_exercise_edition(path: Path) -> bool:
+    try:
+        nb = read(path)
+    except Exception:  # noqa: BLE001 - unreadable: certainly not an edition this command wrote
+        return False
+    return any(cell.cell_type == "markdown" and _MARKER in cell.source for cell in nb.cells[:3])
+
+
+def write_exercise_editions(notebooks: list[Path], out: Path = EXERCISES, *, force: bool = False) -> list[Path]:
+    """Write the exercise edition of every notebook into ``out``; return the files written.
+
+    A file already in ``out`` is replaced only if it is an exercise edition (this command's own
+    output) or with ``force``; a target that is one of the sources is refused even then
+    (:func:`~coursework.output.targets`), and each file is written atomically.
+
+    Raises:
+        OutputError: as :func:`~coursework.output.targets`, or a file in the way is not an edition.
+    """
+    plan = targets(notebooks, out, force=True)  # folder and never-the-sources checks
+    foreign = [target for _, target in plan if target.exists() and not _is_exercise_edition(target)]
+    if foreign and not force:
+        raise OutputError(f"{foreign[0]} is not an exercise edition: refusing to write over it; pass "
+                          "--force to replace it, or choose another --out folder")
+    for source, target in plan:
+        write_notebook(exercise_edition(source), target)
+    return [target for _, target in plan]
 
 
 def stale_editions(notebooks: list[Path], out: Path = EXERCISES) -> list[str]:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from .notebooks import (SETUP_CELL, bound_and_read, chapter_notebooks, check_called, definitions, directive,
-                        grader, imports, read)
+from .notebooks import (SETUP_CELL, NotebookError, bound_and_read, chapter_notebooks, check_called, definitions,
+                        directive, grader, imports, read)
 
 __all__ = ["FormatError", "Exercise", "exercises", "section_start", "validate", "validate_book"]
 
@@ -99,11 +99,21 @@ def parse(nb: NotebookNode) -> tuple[list[Exercise], list[str]]:
         found.append(Exercise(
             label, title, "code", grade_id=meta.get("grade_id"),
             points=float(points) if isinstance(points, (int, float)) else 0.0,
-            check=check_called(cells[check].source) if has_check else None,
-            learner=definitions(cells[solution].source) if cells[solution].cell_type == "code" else (),
+            check=_parsed(cells, check, check_called, problems) if has_check else None,
+            learner=(_parsed(cells, solution, definitions, problems) or ())
+            if cells[solution].cell_type == "code" else (),
             cell=i, end=check, solution_cell=solution, check_cell=check))
         i = check + 1
     return found, problems
+
+
+def _parsed(cells: list, index: int, reading, problems: list[str]):
+    """``reading(source)`` of a code cell, or None with a problem naming the cell that does not parse."""
+    try:
+        return reading(cells[index].source)
+    except SyntaxError as error:
+        problems.append(f"cell {index + 1}: does not parse as Python: {error.msg} (its line {error.lineno})")
+        return None
 
 
 def _check_cell(cells: list, index: int, label: str, role: str, count: int = 1) -> list[str]:
@@ -123,7 +133,7 @@ def _check_cell(cells: list, index: int, label: str, role: str, count: int = 1) 
         points = meta.get("points")
         if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
             problems.append(f"{where}: the check cell of {label!r} needs `points` > 0, not {points!r}")
-        if not check_called(source):
+        if not _parsed(cells, index, check_called, []):
             problems.append(f"{where}: the check cell of {label!r} must call a check of lib.checks, "
                             "e.g. `checks.check_dot_product_scores(dot_product_scores)`")
         return problems
@@ -152,17 +162,21 @@ def section_start(nb: NotebookNode) -> int:
 
 def validate(notebook: Path | str | NotebookNode, *, name: str = "") -> list[str]:
     """What breaks the exercise format in one notebook, one sentence each (empty: nothing)."""
-    nb = read(notebook)
     name = name or (Path(notebook).name if not isinstance(notebook, NotebookNode) else "notebook")
+    try:
+        nb = read(notebook)
+    except NotebookError as error:
+        return [f"{name}: {error.problem}" if error.cell is None else f"{name}: cell {error.cell + 1}: {error.problem}"]
     found, problems = parse(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code or code[0].source.strip() != SETUP_CELL.read_text("utf-8").strip():
-        problems.append("the first code cell must be chapters/_setup_cell.py, character for character")
+        where = f"cell {nb.cells.index(code[0]) + 1}: " if code else ""
+        problems.append(f"{where}the first code cell must be chapters/_setup_cell.py, character for character")
     if len(found) < 2 or not any(e.kind == "code" for e in found):
         problems.append(f"a chapter needs at least two exercises, one of them checked code; found "
                         f"{len(found)} ({sum(e.kind == 'code' for e in found)} code)")
     if number := re.match(r"(\d\d)_", name):
-        problems += [f"exercise {e.label!r}: the labels of this chapter start with 'ex-{number[1]}-'"
+        problems += [f"cell {e.cell + 1}: exercise {e.label!r}: the labels of this chapter start with 'ex-{number[1]}-'"
                      for e in found if not e.label.startswith(f"ex-{number[1]}-")]
     owned = {i for e in found for i in (e.solution_cell, e.check_cell) if i is not None}
     for index, cell in enumerate(nb.cells):
@@ -173,20 +187,27 @@ def validate(notebook: Path | str | NotebookNode, *, name: str = "") -> list[str
         if re.search(r"BEGIN HIDDEN TESTS|BEGIN MARK SCHEME|AUTOTEST", cell.source):
             problems.append(f"cell {index + 1}: hidden tests, mark schemes and AUTOTEST are not used")
     ids = [grader(c).get("grade_id") for c in nb.cells if "nbgrader" in c.metadata]
-    problems += [f"grade_id {g!r} is used twice" for g in sorted({g for g in ids if ids.count(g) > 1})]
-    try:
-        problems += _section_problems(nb, found)
-    except SyntaxError as error:
-        problems.append(f"a code cell does not parse: {error}")
+    for twice in sorted({g for g in ids if ids.count(g) > 1}, key=str):
+        where = ", ".join(str(i + 1) for i, c in enumerate(nb.cells) if grader(c).get("grade_id") == twice)
+        problems.append(f"cells {where}: grade_id {twice!r} is used twice")
+    problems += [p for p in _section_problems(nb, found) if p not in problems]
     return [f"{name}: {p}" for p in problems]
 
 
 def _section_problems(nb: NotebookNode, found: list[Exercise]) -> list[str]:
     start, problems = section_start(nb), []
     imported = set(dir(builtins)) | _IPYTHON_NAMES
-    for cell in nb.cells[:start]:
-        imported |= bound_and_read(imports(cell.source))[0] if cell.cell_type == "code" else set()
-    names = {i: bound_and_read(c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code" and i >= start}
+    names = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        try:
+            if index < start:
+                imported |= bound_and_read(imports(cell.source))[0]
+            else:
+                names[index] = bound_and_read(cell.source)
+        except SyntaxError as error:
+            problems.append(f"cell {index + 1}: does not parse as Python: {error.msg} (its line {error.lineno})")
     bound = imported.union(*(b for b, _ in names.values()))
     for index, (_, used) in names.items():
         if missing := sorted(used - bound):
@@ -210,7 +231,11 @@ def validate_book(notebooks: list[Path] | None = None) -> list[str]:
     seen: dict[str, str] = {}
     for path in chapter_notebooks() if notebooks is None else notebooks:
         problems += validate(path)
-        for cell in read(path).cells:
+        try:
+            cells = read(path).cells
+        except NotebookError:
+            continue  # validate said why
+        for index, cell in enumerate(cells):
             if (key := grader(cell).get("grade_id")) and seen.setdefault(key, path.name) != path.name:
-                problems.append(f"{path.name}: grade_id {key!r} is already used in {seen[key]}")
+                problems.append(f"{path.name}: cell {index + 1}: grade_id {key!r} is already used in {seen[key]}")
     return problems

@@ -10,14 +10,21 @@ cheap even in chapters that train a model before their exercises.
 :func:`coursework.exercise_format.validate` checks statically that the section needs nothing
 else, and running it proves it.
 
-Every notebook runs through :func:`execute`, the one place that starts a kernel (and so the place
-for time limits or a sandbox).
+The course's own notebooks (the tests) run through :func:`execute` (nbclient). A learner's
+submission runs through :func:`grade`, which never trusts it: its code runs in a kernel of its
+own (:mod:`coursework.sandbox`), with time limits (:class:`Limits`), and the instructor's check
+cells run in the grading process, given stand-ins that get back only data from that kernel.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
+import contextlib
 import copy
-from dataclasses import dataclass
+import io
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -25,9 +32,11 @@ from nbformat import NotebookNode
 
 from .editions import student_edition
 from .exercise_format import Exercise, exercises, section_start
-from .notebooks import CHAPTERS, grader, imports, read
+from .notebooks import CHAPTERS, NotebookError, bound_and_read, grader, imports, read, tree
+from .sandbox import LearnerDied, LearnerFunction, LearnerKernel, LearnerTimeout
 
-__all__ = ["exercise_section", "execute", "execute_together", "Result", "results", "grade"]
+__all__ = ["exercise_section", "execute", "execute_together", "Result", "results", "Limits", "Graded",
+           "tampered", "grade"]
 
 
 def exercise_section(nb: NotebookNode) -> NotebookNode:
@@ -96,16 +105,174 @@ def results(executed: NotebookNode, found: list[Exercise]) -> list[Result]:
     return out
 
 
-def grade(submission: Path, source: Path | None = None) -> list[Result]:
-    """Grade a learner's notebook. Only its solution cells count, matched by grade_id: they go
-    into a fresh student edition of ``source`` (default: the chapter with the same file name),
-    so edited check cells or deleted cells change nothing; its exercise section then runs."""
-    source = source or CHAPTERS / submission.name
+@dataclass(frozen=True)
+class Limits:
+    """Time limits of grading, in seconds: one cell (a solution cell, or one check and every call
+    it makes of the learner's function), and one whole submission, kernel start included."""
+
+    cell: float = 60.0
+    submission: float = 300.0
+
+
+@dataclass
+class Graded:
+    """One submission's row: its results, or why it could not be graded (``error``), and what
+    went wrong on the way (``problems``: cells that raised or ran too long, changed locked cells)."""
+
+    notebook: str
+    results: list[Result] = field(default_factory=list)
+    max_score: float = 0.0
+    error: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(r.score for r in self.results)
+
+    @property
+    def graded(self) -> bool:
+        return not self.error
+
+
+def tampered(submitted: NotebookNode, edition: NotebookNode) -> list[str]:
+    """The locked cells of ``edition`` (nbgrader's checksums) that ``submitted`` changed or lost."""
+    from nbgrader.utils import compute_checksum, is_locked
+    cells = {grader(c).get("grade_id"): (i, c) for i, c in enumerate(submitted.cells) if "nbgrader" in c.metadata}
+    out = []
+    for cell in (c for c in edition.cells if is_locked(c)):
+        grade_id = grader(cell)["grade_id"]
+        if grade_id not in cells:
+            out.append(f"the locked cell {grade_id} was deleted")
+        else:
+            index, mine = cells[grade_id]
+            try:
+                same = compute_checksum(mine) == grader(cell).get("checksum")
+            except (KeyError, ValueError, TypeError):
+                same = False
+            if not same:
+                out.append(f"cell {index + 1}: the locked cell {grade_id} was changed")
+    return out
+
+
+def _learner_cells(graded: NotebookNode) -> list[tuple[int, NotebookNode]]:
+    """The code cells of the exercise section that run in the learner's kernel: all but the
+    check cells (those run in the grading process, from the instructor's source)."""
+    section = exercise_section(graded)
+    return [(i, c) for i, c in enumerate(section.cells) if c.cell_type == "code"
+            and not (grader(c).get("grade") and not grader(c).get("solution"))]
+
+
+def _trusted_namespace(instructor: NotebookNode, found: list[Exercise]) -> dict:
+    """The instructor's imports that the check cells use, run here, before any learner code runs
+    (so that no module of the checks is first read from disk after learner code could change it)."""
+    solutions = {e.solution_cell for e in found}
+    wanted = set().union(*(bound_and_read(instructor.cells[e.check_cell].source)[1] for e in found))
+    namespace: dict = {"__name__": "__coursework_checks__"}
+    for index, cell in enumerate(instructor.cells):
+        if cell.cell_type != "code" or index in solutions:
+            continue
+        for node in tree(cell.source).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and bound_and_read(ast.unparse(node))[0] & wanted:
+                exec(compile(ast.Module([node], []), f"<{index + 1}>", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def _check(kernel: LearnerKernel, exercise: Exercise, source: str, trusted: dict, deadline: float,
+           solution_note: str) -> Result:
+    """Run one check cell of the instructor's here, the learner's names bound to stand-ins."""
+    namespace = dict(trusted)
+    names = sorted(bound_and_read(source)[1] - set(namespace) - set(dir(builtins)))
+    output = io.StringIO()
+    try:
+        for name, (kind, value) in kernel.lookup(names).items():
+            if kind == "callable":
+                namespace[name] = LearnerFunction(kernel, name, deadline)
+            elif kind == "value":
+                namespace[name] = value
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            exec(compile(source, f"<check {exercise.grade_id}>", "exec"), namespace)  # noqa: S102
+    except LearnerTimeout as error:
+        return Result(exercise.label, exercise.grade_id or "", exercise.points, 0.0,
+                      f"not graded: the learner's function ran past the time limit ({error})")
+    except LearnerDied as error:
+        return Result(exercise.label, exercise.grade_id or "", exercise.points, 0.0,
+                      f"not graded: the learner's kernel died ({error})")
+    except Exception as error:  # noqa: BLE001 - the check's verdict
+        message = f"{type(error).__name__}: {error}" + (f" ({solution_note})" if isinstance(error, NameError)
+                                                        and solution_note else "")
+        return Result(exercise.label, exercise.grade_id or "", exercise.points, 0.0, message)
+    return Result(exercise.label, exercise.grade_id or "", exercise.points, exercise.points, output.getvalue().strip())
+
+
+def grade(submission: Path, source: Path | None = None, *, limits: Limits = Limits()) -> Graded:
+    """Grade a learner's notebook; it is never trusted.
+
+    Only its solution cells count, matched by grade_id: they go into a fresh student edition of
+    ``source`` (default: the chapter with the same file name), whose exercise section, check
+    cells left out, runs in a kernel of the learner's own (:mod:`coursework.sandbox`). Each
+    check cell then runs *here*, taken from ``source``, given stand-ins that call the learner's
+    functions in that kernel and get back data only: learner code cannot reach a check. Locked
+    cells changed in the submission are reported (their changes count for nothing).
+
+    A submission that cannot be read, or runs past ``limits.submission``, gets a row with
+    ``error`` set; a cell that raises or runs past ``limits.cell`` costs its exercise only.
+
+    Raises:
+        NotebookError, FormatError: ``source`` is missing or not a valid instructor notebook.
+    """
+    submission = Path(submission)
+    source = Path(source) if source else CHAPTERS / submission.name
     if not source.exists():
-        raise FileNotFoundError(f"{source} does not exist: name the instructor notebook with --source")
-    answers = {grader(c).get("grade_id"): c.source for c in read(submission).cells if grader(c).get("solution")}
-    graded = student_edition(source)
-    for cell in graded.cells:
+        raise NotebookError(source, "does not exist: name the instructor notebook with --source")
+    instructor, started = read(source), time.monotonic()
+    found = [e for e in exercises(instructor) if e.kind == "code"]
+    row = Graded(str(submission), max_score=sum(e.points for e in found))
+    deadline = started + limits.submission
+    try:
+        submitted = read(submission)
+    except NotebookError as error:
+        row.error = str(error)
+        return row
+    edition = student_edition(source)
+    row.problems += [f"{submission}, {p}; it is graded with the instructor's" for p in tampered(submitted, edition)]
+    answers = {grader(c).get("grade_id"): (i, c.source) for i, c in enumerate(submitted.cells)
+               if grader(c).get("solution") and c.cell_type == "code"}
+    for cell in edition.cells:
         if grader(cell).get("solution") and grader(cell).get("grade_id") in answers:
-            cell.source = answers[grader(cell)["grade_id"]]
-    return results(execute(exercise_section(graded), cwd=source.parent), exercises(source))
+            cell.source = answers[grader(cell)["grade_id"]][1]
+    trusted = _trusted_namespace(instructor, found)
+    cells = _learner_cells(edition)
+    kernel = LearnerKernel([c.source for _, c in cells], source.parent, cell_timeout=limits.cell, deadline=deadline,
+                           limited={k for k, (_, c) in enumerate(cells) if grader(c).get("solution")})
+    with kernel:
+        try:
+            runs = kernel.run()
+        except LearnerTimeout:
+            row.error = f"{submission}: ran past the {limits.submission:g} s limit for a submission; not graded"
+            return row
+        except Exception as error:  # noqa: BLE001 - the kernel could not start
+            row.error = f"{submission}: its kernel could not run ({type(error).__name__}: {error}); not graded"
+            return row
+        notes = {}
+        for run in (r for r in runs if r.status != "ok"):
+            grade_id = grader(cells[run.index][1]).get("grade_id")
+            where = f"cell {answers[grade_id][0] + 1} ({grade_id})" if grade_id in answers else \
+                f"cell {cells[run.index][0] + 1} of the exercise section"
+            note = f"{where} {'raised ' if run.status == 'error' else ''}{run.message}"
+            notes[grade_id] = f"its {note}"
+            row.problems.append(f"{submission}, {note}")
+        for exercise in found:
+            if time.monotonic() > deadline:
+                row.error = f"{submission}: ran past the {limits.submission:g} s limit for a submission; not graded"
+                return row
+            check = instructor.cells[exercise.check_cell].source
+            if not kernel.alive:  # killed by the previous check: a new one, before this check's clock starts
+                try:
+                    kernel.revive()
+                except (LearnerTimeout, LearnerDied) as error:
+                    row.error = f"{submission}: its kernel could not be restarted ({error}); not graded"
+                    return row
+            result = _check(kernel, exercise, check, trusted, min(deadline, time.monotonic() + limits.cell),
+                            notes.get(f"{exercise.label}-solution", ""))
+            row.results.append(result)
+    return row

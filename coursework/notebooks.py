@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
-__all__ = ["ROOT", "CHAPTERS", "SETUP_CELL", "chapter_notebooks", "read"]
+__all__ = ["ROOT", "CHAPTERS", "SETUP_CELL", "NotebookError", "chapter_notebooks", "read", "name_of"]
 
 #: The repository: this package lives at its root, beside ``chapters/`` (it is never installed).
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,9 +26,62 @@ def chapter_notebooks(chapters: Path = CHAPTERS) -> list[Path]:
     return sorted(Path(chapters).glob("[0-9][0-9]_*.ipynb"))
 
 
+class NotebookError(ValueError):
+    """A notebook that cannot be read or used; the message names the notebook and, where there is
+    one, the cell: ``"ada.ipynb, cell 7: ..."``."""
+
+    def __init__(self, notebook: object, problem: str, cell: int | None = None) -> None:
+        self.notebook, self.cell, self.problem = name_of(notebook), cell, problem
+        super().__init__(f"{self.notebook}{'' if cell is None else f', cell {cell + 1}'}: {problem}")
+
+
+def name_of(notebook: object) -> str:
+    """How messages name a notebook: its path as given, or "notebook" for one built in memory."""
+    return "notebook" if isinstance(notebook, NotebookNode) else str(notebook)
+
+
 def read(notebook: Path | str | NotebookNode) -> NotebookNode:
-    """A notebook, from a path or as it is."""
-    return notebook if isinstance(notebook, NotebookNode) else nbformat.read(notebook, as_version=4)
+    """A notebook, from a path or as it is.
+
+    Raises:
+        NotebookError: the file is missing, not JSON (truncated), or not a valid notebook; the
+            message names the file and the cell (or the line of the JSON) at fault.
+    """
+    if isinstance(notebook, NotebookNode):
+        return notebook
+    path = Path(notebook)
+    if path.is_dir():
+        raise NotebookError(path, "is a folder, not a notebook (.ipynb file)")
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise NotebookError(path, "does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise NotebookError(path, f"cannot be read ({error})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        what = "is empty" if not text.strip() else f"is not valid JSON at line {error.lineno}, column {error.colno} " \
+            f"({error.msg}{'; the file looks truncated' if not text.rstrip().endswith('}') else ''})"
+        raise NotebookError(path, f"{what}: a notebook is a JSON file; restore it from a copy") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookError(path, f"is JSON but not a notebook: expected an object with a list of \"cells\", "
+                            f"got {type(data).__name__}"
+                            + (f" with keys {sorted(data)[:5]}" if isinstance(data, dict) else ""))
+    for index, cell in enumerate(data["cells"]):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw") \
+                or not isinstance(cell.get("source"), (str, list)):
+            raise NotebookError(path, "is not a notebook cell: expected a code, markdown or raw cell with "
+                                f"a source, got {json.dumps(cell)[:80]}", index)
+    try:
+        nb = nbformat.reads(text, as_version=4)  # warns, and does not raise, on minor schema slips
+    except nbformat.ValidationError as error:
+        where = list(getattr(error, "path", []))
+        cell = where[1] if len(where) > 1 and where[0] == "cells" and isinstance(where[1], int) else None
+        raise NotebookError(path, f"is not a valid notebook: {error.message}", cell) from None
+    except Exception as error:  # noqa: BLE001 - nbformat's own errors are of many kinds
+        raise NotebookError(path, f"is not a valid notebook: {type(error).__name__}: {error}") from None
+    return nb
 
 
 def directive(cell: NotebookNode, *names: str) -> re.Match[str] | None:

@@ -29,6 +29,14 @@ def table(notebooks: list[Path] | None = None) -> str:
 
 
 def write_table(page: Path, notebooks: list[Path] | None = None) -> None:
-    """Replace the table between TABLE_START and TABLE_END in ``page``."""
-    head, rest = page.read_text("utf-8").split(TABLE_START, 1)
+    """Replace the table between TABLE_START and TABLE_END in ``page``.
+
+    Raises:
+        ValueError: ``page`` lacks either marker (nothing is written).
+    """
+    text = page.read_text("utf-8")
+    if TABLE_START not in text or TABLE_END not in text.split(TABLE_START, 1)[-1]:
+        raise ValueError(f"{page} has no exercises table to replace: it needs the line {TABLE_START} "
+                         f"and, after it, {TABLE_END}")
+    head, rest = text.split(TABLE_START, 1)
     page.write_text(f"{head}{TABLE_START}\n{table(notebooks)}\n{TABLE_END}{rest.split(TABLE_END, 1)[1]}", "utf-8")

@@ -14,7 +14,9 @@ import nbformat
 import pytest
 
 import coursework
-from coursework.exercise_edition import EXERCISES, exercise_edition, exercise_note, stale_editions
+from coursework.exercise_edition import (EXERCISES, exercise_edition, exercise_note, stale_editions,
+                                         write_exercise_editions)
+from coursework.output import OutputError
 from under_test import CHAPTER_PATHS
 
 CHAPTERS = [p for p in CHAPTER_PATHS if coursework.exercises(p)]
@@ -68,6 +70,23 @@ def test_check_reports_a_stale_or_stray_file_and_writes_nothing(tmp_path):
                          cwd=coursework.ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1 and f"{out / chapter.name} is stale" in run.stdout
     assert (out / chapter.name).read_bytes() == before
+
+
+def test_it_never_writes_over_a_source_or_a_foreign_file(tmp_path):
+    chapter = CHAPTERS[0]
+    run = subprocess.run([sys.executable, "-m", "coursework", "exercise-edition", "--out", str(chapter.parent)],
+                         cwd=coursework.ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "refusing to write its edition" in run.stderr and "Traceback" not in run.stderr
+    out = tmp_path / "exercises"
+    out.mkdir()
+    (out / chapter.name).write_text("a learner's own notebook")
+    with pytest.raises(OutputError, match="is not an exercise edition"):
+        write_exercise_editions([chapter], out)
+    assert (out / chapter.name).read_text() == "a learner's own notebook"
+    write_exercise_editions([chapter], out, force=True)
+    assert stale_editions([chapter], out) == []
+    write_exercise_editions([chapter], out)  # its own output: replaced without --force
+    assert stale_editions([chapter], out) == []
 
 
 def test_a_notebook_object_needs_its_name():

@@ -10,6 +10,7 @@ from nbformat.v4 import new_code_cell
 
 import coursework
 from coursework.__main__ import main
+from coursework import Exercise
 from under_test import CHAPTER_PATHS, FIXTURE, NAMES, NOTEBOOKS, code_exercises
 
 
@@ -70,5 +71,6 @@ def test_validate_book_reports_a_grade_id_used_in_two_chapters(tmp_path):
     for name in ("98_copy.ipynb", "99_fixture.ipynb"):
         nbformat.write(FIXTURE, tmp_path / name)
     problems = coursework.validate_book(sorted(tmp_path.glob("*.ipynb")))
-    assert "99_fixture.ipynb: grade_id 'ex-99-scores-check' is already used in 98_copy.ipynb" in problems
+    assert any(p.startswith("99_fixture.ipynb: cell ") and p.endswith(
+        ": grade_id 'ex-99-scores-check' is already used in 98_copy.ipynb") for p in problems), problems
     assert main(["validate", *map(str, sorted(tmp_path.glob("*.ipynb")))]) == 1

@@ -18,6 +18,9 @@ def test_grade_counts_only_solution_cells_and_reports_json(tmp_path, capsys):
     nbformat.write(submission(), submitted)
     assert main(["grade", str(submitted), "--source", str(tmp_path / "99_fixture.ipynb"), "--json"]) == 0
     (report,) = json.loads(capsys.readouterr().out)
+    assert report["graded"] and report["error"] == ""
+    assert report["problems"] == [f"{submitted}, cell 11: the locked cell ex-99-weights-check was changed; "
+                                  "it is graded with the instructor's"]
     assert (report["score"], report["max_score"]) == (2.0, 5.0)
     scores, weights = report["exercises"]
     assert scores["score"] == 2.0 and scores["message"].startswith("✓ dot_product_scores is correct")

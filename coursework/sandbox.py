@@ -1,0 +1,280 @@
+"""The learner's kernel: runs a submission's code, and answers calls of its functions with data.
+
+Why a kernel of its own. Learner code can change anything in the process it runs in: replace a
+check (``lib.checks.check_dot_product_scores = lambda *a: print('✓')``), ``lib.checks.engine``,
+``builtins.print``, ``torch.allclose``, or raise ``SystemExit``. So the learner's cells run in a
+Jupyter kernel of their own (as in the notebook), and the checks run in the grading process,
+which never runs learner code: a check is given a :class:`LearnerFunction`, a stand-in that sends
+each call's arguments to the kernel and gets back only *data*, the function's result (tensors,
+numbers, strings, tuples, lists, dicts), read with ``torch.load(weights_only=True)``, which builds
+no object of the learner's choosing. Whatever the learner's code does to its own kernel, the
+check that judges it is the instructor's, in a process it cannot reach from Python.
+
+What this does not stop: code that attacks the machine (files, other processes). The kernel
+runs as the grading user; for a class you do not trust, run grading in a container (the
+instructors' page shows how).
+
+Time limits. Every request to the kernel has a deadline; past it the kernel is killed (an
+interrupt cannot stop every loop) and :class:`LearnerTimeout` is raised; a kernel that dies
+(noticed within half a second) raises :class:`LearnerDied`. Both derive from BaseException, so that a check's ``except
+Exception`` (which turns a learner's error into advice) lets them through to the grader.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+__all__ = ["LearnerTimeout", "LearnerDied", "CellRun", "LearnerKernel", "LearnerFunction"]
+
+#: The largest result file read back from the kernel (bytes): a check's results are small.
+MAX_RESULT_BYTES = 256 * 2**20
+
+_TYPE = "__coursework_type__"
+
+# Defined in the kernel after the learner's cells ran (so that they cannot have replaced it; if
+# learner code replaces it later, it can only change what the learner's function returns).
+_HELPERS = f'''
+def __coursework_encode__(value):
+    import torch
+    if value is None or isinstance(value, (bool, int, float, complex, str)):
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.as_subclass(torch.Tensor)
+    if isinstance(value, (tuple, list)):
+        return (tuple if isinstance(value, tuple) else list)(__coursework_encode__(v) for v in value)
+    if isinstance(value, dict) and all(isinstance(k, (str, int)) for k in value):
+        return {{k: __coursework_encode__(v) for k, v in value.items()}}
+    return {{{_TYPE!r}: type(value).__name__}}
+
+
+def __coursework_call__(name, inputs_path, output_path):
+    import torch
+    inputs = torch.load(inputs_path, weights_only=True)
+    try:
+        returned = globals()[name](*inputs["args"], **inputs["kwargs"])
+        answer = {{"returned": __coursework_encode__(returned), "inputs": inputs}}
+    except BaseException as error:  # SystemExit and KeyboardInterrupt are the learner's too
+        answer = {{"raised": [type(error).__name__, str(error)[:2000]]}}
+    try:
+        torch.save(answer, output_path)
+    except BaseException as error:
+        torch.save({{"raised": [type(error).__name__, f"its result cannot be sent back: {{error}}"[:2000]]}},
+                   output_path)
+
+
+def __coursework_lookup__(names, output_path):
+    import torch
+    found = {{}}
+    for name in names:
+        if name not in globals():
+            found[name] = ["missing", None]
+        elif callable(globals()[name]):
+            found[name] = ["callable", None]
+        else:
+            found[name] = ["value", __coursework_encode__(globals()[name])]
+    torch.save(found, output_path)
+'''
+
+
+class LearnerTimeout(BaseException):
+    """The learner's code ran past its time limit; its kernel was killed."""
+
+
+class LearnerDied(BaseException):
+    """The learner's kernel died (``os._exit``, a crash, memory)."""
+
+
+@dataclass(frozen=True)
+class CellRun:
+    """How one of the learner's cells ran: ``status`` "ok", "error" or "timeout"."""
+
+    index: int
+    status: str
+    message: str = ""
+
+
+def _decode(value: object) -> object:
+    """The kernel's data as the check sees it; a type it could not send becomes an empty object
+    of a class with its name, so that a check says "returned ndarray"."""
+    if isinstance(value, dict) and set(value) == {_TYPE}:
+        return type(str(value[_TYPE]), (), {"__repr__": lambda self: f"<{type(self).__name__}>"})()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_decode(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _decode(v) for k, v in value.items()}
+    return value
+
+
+class LearnerKernel:
+    """A Jupyter kernel that runs ``cells`` (the learner's code) in ``cwd``, then answers calls.
+
+    The cells whose index is in ``limited`` (default: all) have ``cell_timeout`` seconds each; the
+    others (the instructor's imports) only the submission's ``deadline``.
+
+    Use as a context manager; :meth:`close` kills it. After a timeout or death, :meth:`revive`
+    starts a new kernel and runs again the cells that ran without trouble the first time.
+    """
+
+    def __init__(self, cells: list[str], cwd: Path, *, cell_timeout: float, deadline: float,
+                 limited: set[int] | None = None) -> None:
+        self.cells, self.cwd, self.cell_timeout, self.deadline = cells, cwd, cell_timeout, deadline
+        self.limited = set(range(len(cells))) if limited is None else limited  # cells under cell_timeout
+        self.runs: list[CellRun] = []
+        self.alive = False
+        self._manager = self._client = None
+        self._folder = tempfile.TemporaryDirectory(prefix="coursework-grade-")
+        self._calls = 0
+
+    def __enter__(self) -> "LearnerKernel":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        self._folder.cleanup()
+
+    # --- the kernel's life ----------
+
+    def _start(self) -> None:
+        from jupyter_client import KernelManager
+        self._manager = KernelManager(kernel_name="python3")
+        self._manager.start_kernel(cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._client = self._manager.client()
+        self._client.start_channels()
+        self._client.wait_for_ready(timeout=max(1.0, min(120.0, self.deadline - time.monotonic())))
+        self.alive = True
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.stop_channels()
+        if self._manager is not None and self._manager.has_kernel:
+            self._manager.shutdown_kernel(now=True)
+        self._manager = self._client = None
+        self.alive = False
+
+    def _execute(self, code: str, limit: float) -> dict:
+        """Run ``code``; its reply's content. Past ``limit`` seconds (or the submission's
+        deadline) the kernel is killed and :class:`LearnerTimeout` raised."""
+        planned, limit = limit, min(limit, self.deadline - time.monotonic())
+        if limit <= 0:
+            self.close()
+            raise LearnerTimeout("the submission's time limit" if planned > 0 else "the check's time limit")
+        asked, ends = self._client.execute(code, store_history=False, allow_stdin=False), time.monotonic() + limit
+        while True:  # wait for the reply, looking every half second whether the kernel still lives
+            try:
+                reply = self._client.get_shell_msg(timeout=max(0.0, min(0.5, ends - time.monotonic())))
+            except queue.Empty:
+                if not self._manager.is_alive():
+                    self.close()
+                    raise LearnerDied("it exited or crashed") from None
+                if time.monotonic() >= ends:
+                    self.close()
+                    raise LearnerTimeout(f"{limit:.0f} s") from None
+                continue
+            if reply["parent_header"].get("msg_id") == asked:
+                break
+        while True:  # outputs are not used: drop them, so that they do not pile up
+            try:
+                self._client.get_iopub_msg(timeout=0)
+            except queue.Empty:
+                break
+        return reply["content"]
+
+    def run(self) -> list[CellRun]:
+        """Start the kernel and run every cell, each within the cell time limit; a cell that runs
+        past it is recorded, the kernel restarted, and the next cells run."""
+        self._start()
+        for index, code in enumerate(self.cells):
+            self.runs.append(self._run_cell(index, code))
+        return self.runs
+
+    def _run_cell(self, index: int, code: str) -> CellRun:
+        if not self.alive:
+            self.revive()
+        try:
+            content = self._execute(code, self._limit(index))
+        except LearnerTimeout:
+            if self.deadline - time.monotonic() <= 0:
+                raise
+            return CellRun(index, "timeout", f"ran past the {self.cell_timeout:g} s limit for a cell")
+        except LearnerDied:
+            return CellRun(index, "error", "the kernel died while this cell ran")
+        if content.get("status") == "error":
+            return CellRun(index, "error", f"{content.get('ename')}: {content.get('evalue')}")
+        return CellRun(index, "ok")
+
+    def revive(self) -> None:
+        """A new kernel, with the cells that ran without trouble run again."""
+        self.close()
+        self._start()
+        for run in self.runs:
+            if run.status == "ok":
+                self._execute(self.cells[run.index], self._limit(run.index))
+
+    def _limit(self, index: int) -> float:
+        return self.cell_timeout if index in self.limited else float("inf")
+
+    # --- asking the kernel ----------
+
+    def _file(self, stem: str) -> Path:
+        self._calls += 1
+        return Path(self._folder.name) / f"{stem}-{self._calls}.pt"
+
+    def _answer(self, path: Path) -> object:
+        if not path.exists():
+            raise LearnerDied("the kernel wrote no answer")
+        if path.stat().st_size > MAX_RESULT_BYTES:
+            raise ValueError(f"the result is over {MAX_RESULT_BYTES // 2**20} MiB")
+        return torch.load(path, weights_only=True)
+
+    def lookup(self, names: list[str]) -> dict[str, tuple[str, object]]:
+        """For each name: ("missing", None), ("callable", None) or ("value", the data)."""
+        if not self.alive:
+            self.revive()
+        out = self._file("lookup")
+        self._execute(_HELPERS + f"\n__coursework_lookup__({names!r}, {str(out)!r})", self.cell_timeout)
+        found = self._answer(out)
+        return {name: (str(found[name][0]), _decode(found[name][1])) for name in names}
+
+    def call(self, name: str, args: tuple, kwargs: dict[str, object], deadline: float) -> object:
+        """``name(*args, **kwargs)`` in the kernel: its result as data, or its exception raised here."""
+        if not self.alive:
+            self.revive()
+        sent, out = self._file("inputs"), self._file("answer")
+        inputs = {"args": list(args), "kwargs": kwargs}
+        torch.save(inputs, sent)
+        self._execute(_HELPERS + f"\n__coursework_call__({name!r}, {str(sent)!r}, {str(out)!r})",
+                      deadline - time.monotonic())
+        answer = self._answer(out)
+        if "raised" in answer:
+            kind, message = (str(part) for part in answer["raised"])
+            raise NotImplementedError(message) if kind == "NotImplementedError" else \
+                type(kind, (Exception,), {"__module__": "learner"})(message)
+        returned = answer.get("inputs", {})
+        pairs = [*zip(args, returned.get("args", [])),
+                 *((inputs["kwargs"][k], v) for k, v in returned.get("kwargs", {}).items() if k in kwargs)]
+        for before, after in pairs:  # the learner's in-place changes, for the check to see
+            if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor) and not (
+                    before.shape == after.shape and torch.equal(before, after.to(before.dtype))):
+                with torch.no_grad():
+                    before.set_(after.to(before.dtype).clone())
+        return _decode(answer["returned"])
+
+
+class LearnerFunction:
+    """What a check is given in place of the learner's function: calls go to the kernel."""
+
+    def __init__(self, kernel: LearnerKernel, name: str, deadline: float) -> None:
+        self.kernel, self.__name__, self.deadline = kernel, name, deadline
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        return self.kernel.call(self.__name__, args, kwargs, self.deadline)
+
+    def __repr__(self) -> str:
+        return f"<the learner's {self.__name__}>"
