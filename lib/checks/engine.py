@@ -8,19 +8,27 @@ dtype, device or shape, NaN, or wrong values. Whenever the result is wrong, it i
 the known mistakes of the exercise (softmax over the wrong axis, mask ignored, ...) to name the
 one that was made, whatever went wrong: values, shape or NaN.
 
-Every call of the learner's code goes through :func:`run_learner`, the one place where a time
-limit or a separate process can be added.
+Every call of the learner's code goes through :func:`run_learner`, which stops a call that runs
+longer than :data:`TIME_LIMIT_S` seconds (a loop that never ends) with a sentence naming the limit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-__all__ = ["ExerciseError", "NOT_IMPLEMENTED", "Mistake", "SIZE_ERRORS", "check_function", "run_learner"]
+__all__ = ["ExerciseError", "NOT_IMPLEMENTED", "Mistake", "SIZE_ERRORS", "TIME_LIMIT_S", "check_function",
+           "run_learner"]
+
+#: Seconds one call of a learner's function may run before the check stops it: every exercise
+#: takes milliseconds on its cases, so only a loop that never ends comes near it.
+TIME_LIMIT_S = 10.0
 
 #: What every check says about a function that still raises NotImplementedError (the student
 #: edition's stub); the coursework tests look for it.
@@ -75,16 +83,58 @@ def _first_difference(got: Tensor, expected: Tensor) -> str:
     return f"at index {position} you return {got[position].item():.4g}, expected {expected[position].item():.4g}"
 
 
+class _TooSlow(Exception):
+    """Raised inside the learner's function by the timer's signal handler."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`_TooSlow` in the body after ``seconds`` of wall-clock time.
+
+    Uses SIGALRM through ``signal.setitimer(ITIMER_REAL)``, so it only works on POSIX and in the
+    main thread (where Jupyter and pytest run code); elsewhere (Windows, a worker thread) the body
+    runs without a limit. A handler and timer set before are restored afterwards, the timer with
+    the time it had left.
+    """
+    usable = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _TooSlow()
+
+    previous_handler = signal.signal(signal.SIGALRM, stop)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay > 0:
+            signal.setitimer(signal.ITIMER_REAL, previous_delay, previous_interval)
+
+
 def run_learner(name: str, learner: Callable[..., object], inputs: dict[str, object], where: str,
-                error_hints: Sequence[tuple[Sequence[str], str]] = ()) -> object:
+                error_hints: Sequence[tuple[Sequence[str], str]] = (),
+                time_limit: float | None = None) -> object:
     """``learner(**inputs)``; any exception it raises becomes one learner-facing sentence.
 
     ``where`` names the case ("the worked example (query (1, 3), keys (1, 2, 3))"). An error whose
     message contains a phrase of ``error_hints`` gets that hint (a matrix product of the wrong
-    sizes: "transpose the keys").
+    sizes: "transpose the keys"). A call longer than ``time_limit`` seconds (default
+    :data:`TIME_LIMIT_S`) is stopped (see :func:`_time_limit`: only on POSIX in the main thread;
+    elsewhere it runs without a limit).
     """
+    time_limit = TIME_LIMIT_S if time_limit is None else time_limit
     try:
-        return learner(**inputs)
+        with _time_limit(time_limit):
+            return learner(**inputs)
+    except _TooSlow:
+        raise ExerciseError(
+            f"{name} ran longer than the {time_limit:g}-second limit on {where} and was stopped: "
+            "look for a loop that never ends (a `while` whose condition never turns False)"
+        ) from None
     except NotImplementedError:
         raise ExerciseError(
             f"{name} {NOT_IMPLEMENTED}: replace `raise NotImplementedError()` with your code, "

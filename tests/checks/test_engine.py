@@ -90,3 +90,52 @@ def test_exercise_error_renders_in_a_real_ipython_shell(capsys):
     shown = capsys.readouterr()
     assert "✗ dot_product_scores should be a function" in shown.out + shown.err
     assert "Traceback" not in shown.out + shown.err
+
+
+def _alarm_handler(signum, frame):  # a handler set before a check runs; it must come back
+    raise AssertionError("the previous SIGALRM handler was called")
+
+
+def test_a_loop_that_never_ends_is_stopped_with_the_limit_named(monkeypatch):
+    import signal
+    import time
+
+    monkeypatch.setattr(checks.engine, "TIME_LIMIT_S", 0.5)  # read at each call: a short limit for the test
+    previous = signal.signal(signal.SIGALRM, _alarm_handler)
+    try:
+        def forever(lengths, src_len):
+            while True:
+                pass
+
+        start = time.monotonic()
+        message = fails(checks.check_key_mask, forever, "0.5-second limit")
+        assert time.monotonic() - start < 5, "stopped within a bound"
+        assert message.startswith("key_mask ran longer than") and "loop that never ends" in message
+        assert signal.getsignal(signal.SIGALRM) is _alarm_handler
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+        def sleeps_briefly(lengths, src_len):
+            time.sleep(0.01)
+            return torch.arange(src_len).unsqueeze(0) < lengths.unsqueeze(1)
+
+        checks.check_key_mask(sleeps_briefly, quiet=True)
+        assert signal.getsignal(signal.SIGALRM) is _alarm_handler
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_default_limit_is_named_and_a_running_timer_is_restored():
+    import signal
+
+    assert checks.engine.TIME_LIMIT_S == 10.0
+    previous = signal.signal(signal.SIGALRM, _alarm_handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 100.0)
+        checks.check_key_mask(lambda lengths, src_len: torch.arange(src_len).unsqueeze(0) < lengths.unsqueeze(1),
+                              quiet=True)
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 90 < left <= 100, left
+        assert signal.getsignal(signal.SIGALRM) is _alarm_handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
