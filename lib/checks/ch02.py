@@ -26,6 +26,10 @@ def check_key_mask(learner: Callable[..., Tensor], *, quiet: bool = False) -> No
         lengths[0] = src_len  # the longest sequence sets the padded length
         lengths[1] = min(lengths[1], src_len - 1)  # and at least one sequence is padded
         cases.append({"lengths": lengths, "src_len": src_len})
+    # Batches padded to a fixed length longer than their longest sentence (as a model with a
+    # fixed source length pads): the mask has src_len columns, not max(lengths).
+    cases += [{"lengths": torch.tensor([2, 1, 3]), "src_len": 5},
+              {"lengths": torch.tensor([4, 6, 2, 1]), "src_len": 8}]
     check_function(
         "key_mask", learner, _reference_key_mask, cases,
         mistakes=[
@@ -46,6 +50,9 @@ def check_key_mask(learner: Callable[..., Tensor], *, quiet: bool = False) -> No
             Mistake(lambda lengths, src_len: torch.ones(len(lengths), src_len, dtype=torch.bool),
                     "every key is marked real: position t of sequence b is padding when "
                     "t >= lengths[b]"),
+            Mistake(lambda lengths, src_len: torch.arange(int(lengths.max())).unsqueeze(0) < lengths.unsqueeze(1),
+                    "your mask has max(lengths) columns, but a batch may be padded further: use "
+                    "src_len positions, torch.arange(src_len), so that the mask lines up with the keys"),
             Mistake(lambda lengths, src_len: torch.arange(src_len).unsqueeze(0) < lengths.unsqueeze(1) - 1,
                     "the last real token is marked as padding: a sequence of length n has real "
                     "tokens at positions 0 .. n - 1 (use t < n)"),

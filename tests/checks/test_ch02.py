@@ -28,4 +28,13 @@ SPECS = [CheckSpec(checks.check_key_mask, "key_mask", key_mask, {
         "broadcasting gives (B, T)"),
     "last real token dropped": (lambda lengths, src_len: _positions(src_len) < lengths.unsqueeze(1) - 1,
         "last real token is marked as padding"),
+    "src_len ignored": (lambda lengths, src_len: torch.arange(lengths.max()) < lengths[:, None],
+        "use src_len positions"),
 }, result="bool")]
+
+
+def test_some_cases_are_padded_beyond_the_longest_sentence():
+    seen = []
+    checks.check_key_mask(lambda lengths, src_len: seen.append((lengths.clone(), src_len)) or key_mask(lengths, src_len),
+                          quiet=True)
+    assert any(src_len > int(lengths.max()) for lengths, src_len in seen)
