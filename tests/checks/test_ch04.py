@@ -31,4 +31,16 @@ SPECS = [CheckSpec(checks.check_attention_weights, "attention_weights", attentio
         "masked the real tokens"),
     "naive exp overflows": (lambda scores, mask: (lambda e: e / e.sum(-1, keepdim=True))(scores.masked_fill(~mask, NEG_INF).exp()),
         "subtract the maximum"),
+    "zeroed after softmax, then renormalised": (lambda scores, mask: (lambda w: w / w.sum(-1, keepdim=True))(torch.softmax(scores, -1) * mask),
+        "zeroed the padding and renormalised"),
 })]
+
+
+def test_renormalising_after_the_softmax_breaks_on_very_negative_scores():
+    scores = torch.tensor([[-1e4, -9999.0, 0.0], [-100.0, -101.0, 0.0]])
+    mask = torch.tensor([[True, True, False], [True, True, False]])
+    right = attention_weights(scores, mask)
+    renormalised = torch.softmax(scores, -1) * mask
+    renormalised = renormalised / renormalised.sum(-1, keepdim=True)
+    assert torch.isnan(renormalised[0]).all() and not torch.isnan(right).any()
+    assert (renormalised[1] - right[1]).abs().max() > 1e-3  # float32 subnormals: rounded weights
