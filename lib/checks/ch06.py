@@ -60,7 +60,10 @@ def _reference_find_slips(weights: Tensor, keys: Tensor, claimed: Tensor) -> Ten
 def _slip_cases(seed: int = 6) -> list[dict[str, Tensor]]:
     """Hand-sized numbers, as in notes: integer keys, weights in tenths, claims to 2 decimals,
     some entries wrong by 0.1 to 3 (a slip of the pen); the rest right but written as decimals,
-    which float32 rounds differently from the computed context (so `==` fails)."""
+    which float32 rounds differently from the computed context (so `==` fails). Two cases are
+    on the edge: slips of exactly 0.1 (which a tolerance of 0.1 or rounding lets through) and
+    weights in hundredths, whose right claims such as 1.85 float32 cannot hold exactly (so
+    rounding to one decimal may flag them), with slips of exactly 0.01."""
     example = {"weights": EXAMPLE_WEIGHTS, "keys": EXAMPLE_KEYS, "claimed": NOTES_CONTEXT}
     corrected = {"weights": EXAMPLE_WEIGHTS, "keys": EXAMPLE_KEYS,
                  "claimed": torch.tensor([[7.4, 1.2, 2.6]])}
@@ -78,6 +81,27 @@ def _slip_cases(seed: int = 6) -> list[dict[str, Tensor]]:
         offsets = torch.randint(1, 31, (batch, hidden), generator=generator).double() / 10
         claimed = (exact + slips * offsets).round(decimals=2).float()
         cases.append({"weights": weights, "keys": keys, "claimed": claimed})
+    return cases[:3] + _edge_slip_cases(seed + 54) + cases[3:]
+
+
+def _edge_slip_cases(seed: int) -> list[dict[str, Tensor]]:
+    """Slips of exactly 0.1 (every other entry, up and down), then right two-decimal claims
+    (weights in hundredths) with slips of exactly 0.01 in the last entry of each row."""
+    generator = torch.Generator().manual_seed(seed)
+    cases = []
+    for parts, scale, hidden, slip in (([[1, 2, 7], [3, 3, 4], [5, 1, 4], [2, 6, 2]], 10, 5, 0.1),
+                                       ([[15, 85], [35, 65], [45, 55], [5, 95]], 100, 4, 0.01)):
+        shares = torch.tensor(parts, dtype=torch.float64)  # (B, T), summing to `scale`
+        keys = torch.randint(1, 10, (*shares.shape, hidden), generator=generator).float()
+        exact = (shares.unsqueeze(-1) * keys.double()).sum(1) / scale  # (B, d), in decimals
+        offsets = torch.zeros_like(exact)
+        if scale == 10:
+            offsets[:, ::2] = slip
+            offsets[1::2] *= -1
+        else:
+            offsets[:, -1] = slip
+        cases.append({"weights": (shares / scale).float(), "keys": keys,
+                      "claimed": (exact + offsets).float()})
     return cases
 
 
@@ -105,7 +129,23 @@ def check_find_slips(learner: Callable[..., Tensor], *, quiet: bool = False) -> 
                         context(weights, keys).sum(-1, keepdim=True), claimed.sum(-1, keepdim=True)),
                     "you compared sums of the entries: a slip in one entry must mark that entry, "
                     "so compare entry by entry, shape (B, d)"),
+            *(Mistake(loose, "your tolerance is too loose: it lets a slip of exactly 0.1 (or 0.01 in a "
+                      "two-decimal claim) through; keep torch.isclose's default tolerances, which "
+                      "forgive only float32 rounding")
+              for loose in (lambda weights, keys, claimed: (context(weights, keys) - claimed).abs() > 0.1,
+                            lambda weights, keys, claimed: ~torch.isclose(context(weights, keys), claimed,
+                                                                          atol=0.1))),
+            Mistake(lambda weights, keys, claimed: context(weights, keys).round() != claimed.round(),
+                    "you rounded to whole numbers, so a slip of 0.1 disappears: compare with "
+                    "torch.isclose(computed, claimed) instead of rounding"),
+            Mistake(lambda weights, keys, claimed:
+                    context(weights, keys).round(decimals=1) != claimed.round(decimals=1),
+                    "you rounded to one decimal: a right claim such as 1.85 can round the other "
+                    "way from the computed 1.8499999, and a slip of 0.01 disappears; compare with "
+                    "torch.isclose(computed, claimed) instead of rounding"),
         ],
+        hint="a slip can be as small as 0.01, and a right claim differs from the computed "
+             "context only by float32 rounding: torch.isclose with its default tolerances tells them apart",
         error_hints=[(SIZE_ERRORS, "weights (B, T) scale the keys (B, T, d) along T: "
                       "weights.unsqueeze(-1) * keys, then sum over dim 1 to get (B, d) like claimed")],
         boolean="True where the claimed entry is wrong",

@@ -42,6 +42,18 @@ SPECS = [
             "entry by entry"),
         "weights not broadcast": (lambda weights, keys, claimed: ~torch.isclose((weights * keys).sum(1), claimed),
             "weights.unsqueeze(-1)"),
+        "tolerance of 0.1": (lambda weights, keys, claimed: (context_vector(weights, keys) - claimed).abs() > 0.1,
+            "tolerance is too loose"),
+        "isclose with atol=0.1": (lambda weights, keys, claimed: ~torch.isclose(context_vector(weights, keys), claimed, atol=0.1),
+            "tolerance is too loose"),
+        "rounded to whole numbers": (lambda weights, keys, claimed: context_vector(weights, keys).round() != claimed.round(),
+            "rounded to whole numbers"),
+        "rounded to one decimal": (lambda weights, keys, claimed: context_vector(weights, keys).round(decimals=1) != claimed.round(decimals=1),
+            "rounded to one decimal"),
+        "computed rounded to one decimal": (lambda weights, keys, claimed: context_vector(weights, keys).round(decimals=1) != claimed,
+            "torch.isclose"),
+        "tolerance of 0.05": (lambda weights, keys, claimed: (context_vector(weights, keys) - claimed).abs() > 0.05,
+            "slip of exactly 0.1 (or 0.01"),
     }, result="bool"),
 ]
 
@@ -80,3 +92,20 @@ def test_slip_cases_catch_exact_comparison_and_have_slips():
     assert exact_differs >= 2
     assert all(bool(find_slips(**case).any()) for case in cases[2:])
     assert not bool(find_slips(**cases[1]).any())
+
+
+def test_edge_cases_have_slips_of_exactly_a_tenth_and_a_hundredth_and_unrepresentable_right_claims():
+    from lib.checks.ch06 import _edge_slip_cases
+
+    tenth, hundredth = _edge_slip_cases(60)
+    for case, slip in ((tenth, 0.1), (hundredth, 0.01)):
+        exact = (case["weights"].double().unsqueeze(-1) * case["keys"].double()).sum(1)
+        gaps = (case["claimed"].double() - exact).abs()
+        assert torch.allclose(gaps[gaps > 1e-4], torch.tensor(slip, dtype=torch.float64), atol=1e-5)
+        assert find_slips(**case).sum() == (gaps > 1e-4).sum() > 0
+    # Right claims in hundredths that float32 cannot hold: 1.85, 4.55, ...
+    exact = (hundredth["weights"].double().unsqueeze(-1) * hundredth["keys"].double()).sum(1)
+    assert (hundredth["claimed"][:, :-1].double() != exact[:, :-1]).float().mean() > 0.5
+    claims = [case["claimed"] for case in _slip_cases()]
+    for edge in (tenth, hundredth):  # both are among the check's cases
+        assert any(c.shape == edge["claimed"].shape and torch.equal(c, edge["claimed"]) for c in claims)
