@@ -14,15 +14,38 @@ from .engine import SIZE_ERRORS, ExerciseError, Mistake, check_function, describ
 __all__ = ["check_attend", "check_bahdanau_step", "reference_bahdanau_step", "bahdanau_step_cases"]
 
 
-def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool = False) -> None:
-    """Chapter 07: ``attend(query (B, d), keys (B, T, d), mask (B, T)) -> context (B, d)``.
+def _many_query_cases(seed: int = 17) -> list[dict[str, Tensor]]:
+    """Random padded batches with L queries at once, ``query (B, L, d)``; the first has L == B, where
+    a mask (B, T) not lined up as (B, 1, T) broadcasts without an error, along the wrong axis."""
+    generator = torch.Generator().manual_seed(seed)
+    cases = []
+    for batch, queries, src_len, hidden in ((3, 3, 5, 4), (2, 3, 4, 3), (4, 1, 3, 2)):
+        lengths = torch.randint(1, src_len + 1, (batch,), generator=generator)
+        lengths[0], lengths[-1] = src_len, 1  # one full row, one of a single token
+        cases.append({"query": torch.randn(batch, queries, hidden, generator=generator),
+                      "keys": torch.randn(batch, src_len, hidden, generator=generator),
+                      "mask": torch.arange(src_len) < lengths.unsqueeze(1)})
+    return cases
 
-    The learner's function returns ``(context, weights)``; both are checked.
+
+def _mask_along_queries(query: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, L, d) queries with the mask (B, T) broadcast as (1, B, T): row l gets sequence l's mask."""
+    scores = torch.bmm(query, keys.transpose(1, 2)).masked_fill(~mask, float("-inf"))  # needs L == B
+    weights = torch.softmax(scores, -1)
+    return torch.bmm(weights, keys), weights
+
+
+def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool = False) -> None:
+    """Chapter 07: ``attend(query (B, d) or (B, L, d), keys (B, T, d), mask (B, T))
+    -> (context (B, d) or (B, L, d), weights (B, T) or (B, L, T))``.
+
+    The contract of :func:`lib.attention.attend`. The learner's function returns
+    ``(context, weights)``; both are checked.
     """
     if not callable(learner):
         raise ExerciseError(f"attend should be a function, but it is {describe(learner)}")
     example = {"query": EXAMPLE_QUERY, "keys": EXAMPLE_KEYS, "mask": torch.ones(1, 2, dtype=torch.bool)}
-    cases = cases_with(example, seed=7)
+    cases = cases_with(example, seed=7) + _many_query_cases()
     for part, index in (("context", 0), ("weights", 1)):
         check_function(
             f"attend (its {part})",
@@ -39,7 +62,15 @@ def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool =
                 Mistake(lambda query, keys, mask, index=index:
                         attention.attend(query, keys, mask=mask)[1 - index],
                         "you returned (weights, context): return the context first, then the weights"),
+                Mistake(lambda query, keys, mask, index=index: _mask_along_queries(query, keys, mask)[index],
+                        "with L queries, query (B, L, d), your mask (B, T) broadcast along the queries: "
+                        "line it up with the scores (B, L, T) as mask.unsqueeze(1), (B, 1, T)"),
             ],
+            error_hints=[(SIZE_ERRORS + ("3D", "3-dimensional", "dimension"),
+                          "the query may be (B, d) or (B, L, d), L queries at once: scores "
+                          "query @ keys.transpose(1, 2) are (B, L, T), the mask lines up as "
+                          "mask.unsqueeze(1), and a (B, d) query is the case L = 1 (unsqueeze(1), "
+                          "then squeeze(1))")],
             quiet=True,
         )
     if not quiet:

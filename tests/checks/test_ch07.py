@@ -9,9 +9,26 @@ from lib.checks.ch07 import bahdanau_step_cases, reference_bahdanau_step
 
 
 def attend(query, keys, mask):
-    scores = torch.bmm(query.unsqueeze(1), keys.transpose(1, 2)).squeeze(1).masked_fill(~mask, float("-inf"))
+    """query (B, d) or (B, L, d), as lib.attention.attend."""
+    queries = query if query.dim() == 3 else query.unsqueeze(1)  # (B, L, d)
+    scores = torch.bmm(queries, keys.transpose(1, 2)).masked_fill(~mask.unsqueeze(1), float("-inf"))
+    weights = torch.softmax(scores, -1)  # (B, L, T)
+    context = torch.bmm(weights, keys)
+    return (context, weights) if query.dim() == 3 else (context.squeeze(1), weights.squeeze(1))
+
+
+def attend_one_query(query, keys, mask):
+    """The (B, d) version only, as the chapter's exercise first asked."""
+    scores = torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1).masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, -1)
-    return torch.einsum("bt,btd->bd", weights, keys), weights
+    return torch.bmm(weights.unsqueeze(1), keys).squeeze(1), weights
+
+
+def attend_mask_along_queries(query, keys, mask):
+    if query.dim() == 2:
+        return attend(query, keys, mask)
+    weights = torch.softmax(torch.bmm(query, keys.transpose(1, 2)).masked_fill(~mask, float("-inf")), -1)
+    return torch.bmm(weights, keys), weights
 
 
 def bahdanau_step(embedded, previous, keys, mask, cell):
@@ -33,6 +50,10 @@ SPECS = [
             "return the context first"),
         "context only": (lambda query, keys, mask: attend(query, keys, mask)[0],
             "should return a pair (context, weights)"),
+        "(B, d) queries only": (attend_one_query,
+            "the query may be (B, d) or (B, L, d)"),
+        "mask along the queries": (attend_mask_along_queries,
+            "mask.unsqueeze(1), (B, 1, T)"),
     }, result="pair"),
     CheckSpec(checks.check_bahdanau_step, "bahdanau_step", bahdanau_step, {
         "mask ignored": (lambda embedded, previous, keys, mask, cell:
@@ -79,3 +100,15 @@ def test_bahdanau_unknown_mistake_gets_the_hint():
                     lambda embedded, previous, keys, mask, cell: bahdanau_step(embedded, previous, keys, mask, cell) + 0.1,
                     "wrong values")
     assert "previous state as the query" in message
+
+
+def test_attend_is_checked_with_many_queries_and_one_case_with_l_equal_to_b():
+    from lib.checks.ch07 import _many_query_cases
+
+    cases = _many_query_cases()
+    assert all(case["query"].dim() == 3 for case in cases)
+    assert cases[0]["query"].shape[0] == cases[0]["query"].shape[1]  # L == B: a wrong mask broadcasts
+    assert any(not bool(case["mask"].all()) for case in cases)
+    for case in cases:
+        for ours, lib_result in zip(attend(**case), attention.attend(case["query"], case["keys"], mask=case["mask"])):
+            assert torch.allclose(ours, lib_result, atol=1e-6)
