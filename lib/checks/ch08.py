@@ -1,4 +1,5 @@
-"""Chapter 08's checks: the scaled dot product and the additive (Bahdanau) score."""
+"""Chapter 08's checks: the scaled dot product, the additive (Bahdanau) score, and the gradient of
+a log attention weight with respect to the query."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from .. import attention
 from .cases import cases_with
 from .engine import SIZE_ERRORS, Mistake, check_function
 
-__all__ = ["check_scaled_dot_product_scores", "check_additive_scores", "EXAMPLE_08_QUERY", "EXAMPLE_08_KEYS"]
+__all__ = ["check_scaled_dot_product_scores", "check_additive_scores", "check_query_gradient", "EXAMPLE_08_QUERY",
+           "EXAMPLE_08_KEYS", "EXAMPLE_08_TARGET"]
 
 
 #: Chapter 08's worked example: d = 4 (so sqrt(d) = 2) and T = 3 keys (so sqrt(T) is not 2).
@@ -21,6 +23,9 @@ EXAMPLE_08_QUERY = torch.tensor([[1.0, 0.0, 2.0, 1.0]])  # (1, 4)
 EXAMPLE_08_KEYS = torch.tensor([[[2.0, 1.0, 0.0, 2.0],
                                  [0.0, 3.0, 1.0, 0.0],
                                  [1.0, 1.0, 3.0, 1.0]]])  # (1, 3, 4)
+#: The worked example's target for ``query_gradient``: the second key, whose weight is 0.002 (the
+#: third holds 0.98), so the gradient is close to k_2 - k_3: about [-1.02, 2.00, -1.94, -1.02].
+EXAMPLE_08_TARGET = torch.tensor([1])  # (1,) int64
 
 
 def _reference_scaled_scores(query: Tensor, keys: Tensor) -> Tensor:
@@ -146,5 +151,122 @@ def check_additive_scores(learner: Callable[..., Tensor], *, quiet: bool = False
              "query unsqueezed to (B, 1, a), take torch.tanh, then @ v",
         error_hints=[(SIZE_ERRORS, "W_q is (a, d_q) and W_k is (a, d_k): project with query @ W_q.T and "
                                 "keys @ W_k.T (or torch.nn.functional.linear)")],
+        quiet=quiet,
+    )
+
+
+def _reference_query_gradient(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    """By autograd, so that the reference does not rest on the closed form k_target - context."""
+    with torch.enable_grad():
+        query = query.detach().clone().requires_grad_(True)
+        log_weights = torch.log_softmax(attention.dot_product_scores(query, keys), dim=-1)  # (B, T)
+        chosen = log_weights.gather(1, target.unsqueeze(1)).sum()  # rows are independent: one backward
+        (gradient,) = torch.autograd.grad(chosen, query)
+    return gradient
+
+
+def _query_gradient_cases(seed: int) -> list[dict[str, Tensor]]:
+    """The worked example, then random batches (B >= 2, targets that differ between rows 0 and 1)
+    and one with T == B != d, where a (B, T) tensor read along the wrong axis keeps its shape."""
+    example = {"query": EXAMPLE_08_QUERY, "keys": EXAMPLE_08_KEYS, "target": EXAMPLE_08_TARGET}
+    generator = torch.Generator().manual_seed(seed)
+    cases = [example]
+    for case in cases_with({"query": EXAMPLE_08_QUERY, "keys": EXAMPLE_08_KEYS}, seed=seed)[1:] + [
+        {"query": torch.randn(4, 6, generator=generator), "keys": torch.randn(4, 4, 6, generator=generator)},
+    ]:
+        batch, src_len = case["keys"].shape[:2]
+        target = torch.randint(0, src_len, (batch,), generator=generator)
+        if target[1] == target[0]:
+            target[1] = (target[0] + 1) % src_len
+        cases.append({**case, "target": target})
+    return cases
+
+
+def _weights(query: Tensor, keys: Tensor, scale: float = 1.0, dim: int = -1) -> Tensor:
+    return torch.softmax(attention.dot_product_scores(query, keys) / scale, dim=dim)  # (B, T)
+
+
+def _mix(weights: Tensor, keys: Tensor) -> Tensor:
+    return (weights.unsqueeze(-1) * keys).sum(1)  # (B, T), (B, T, d) -> (B, d)
+
+
+def _chosen(keys: Tensor, target: Tensor) -> Tensor:
+    return keys[torch.arange(keys.shape[0]), target]  # (B, d): key target[b] of row b
+
+
+def check_query_gradient(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
+    """Chapter 08: ``query_gradient(query (B, d), keys (B, T, d), target (B,) int64) -> (B, d)``,
+    the gradient of log softmax(q · k)[target] with respect to the query."""
+
+    def key_only(query, keys, target):
+        return _chosen(keys, target)
+
+    def flipped(query, keys, target):
+        return _mix(_weights(query, keys), keys) - _chosen(keys, target)
+
+    def plain_mean(query, keys, target):
+        return _chosen(keys, target) - keys.mean(1)
+
+    def of_the_weight(query, keys, target):
+        weights = _weights(query, keys)
+        chosen = weights.gather(1, target.unsqueeze(1))  # (B, 1)
+        return chosen * (_chosen(keys, target) - _mix(weights, keys))
+
+    def first_target(query, keys, target):
+        return _chosen(keys, target[0].expand_as(target)) - _mix(_weights(query, keys), keys)
+
+    def scaled(query, keys, target):
+        root_d = math.sqrt(keys.shape[-1])
+        return (_chosen(keys, target) - _mix(_weights(query, keys, root_d), keys)) / root_d
+
+    def scaled_weights(query, keys, target):
+        return _chosen(keys, target) - _mix(_weights(query, keys, math.sqrt(keys.shape[-1])), keys)
+
+    def batch_softmax(query, keys, target):
+        return _chosen(keys, target) - _mix(_weights(query, keys, dim=0), keys)
+
+    def of_the_scores(query, keys, target):
+        return torch.nn.functional.one_hot(target, keys.shape[1]).to(keys) - _weights(query, keys)
+
+    scaled_message = ("you used the scaled score q·k/sqrt(d); this exercise's score is the plain dot "
+                      "product q·k of chapters 3 to 7: compute the weights as softmax(q·k), without "
+                      "dividing by sqrt(d)")
+    check_function(
+        "query_gradient",
+        learner,
+        _reference_query_gradient,
+        _query_gradient_cases(seed=18),
+        mistakes=[
+            Mistake(key_only, "you returned the target key alone: log α_t = q·k_t - log Σ_j exp(q·k_j) "
+                    "has a second term, whose gradient is the context vector Σ_j α_j k_j; subtract it"),
+            Mistake(flipped, "your gradient points the wrong way, context - key: the gradient of "
+                    "log α_t is the target key minus the context, k_t - Σ_j α_j k_j"),
+            Mistake(plain_mean, "you subtracted the plain mean of the keys: the gradient of "
+                    "log Σ_j exp(q·k_j) is their mean *weighted* by the softmax weights of the query, "
+                    "the context vector Σ_j α_j k_j"),
+            Mistake(of_the_weight, "you returned the gradient of the weight α_t itself, "
+                    "α_t (k_t - context); the exercise asks for the gradient of its log, which divides "
+                    "it by α_t: k_t - context"),
+            Mistake(first_target, "you used target[0] for every row: each row b has its own target; "
+                    "pick row b's key with keys[torch.arange(B), target]"),
+            Mistake(scaled, scaled_message),
+            Mistake(scaled_weights, scaled_message),
+            Mistake(batch_softmax, "your softmax runs over the batch axis: take it over the keys, "
+                    "dim=-1, so that each row's weights sum to 1"),
+            Mistake(of_the_scores, "you returned the gradient with respect to the scores, one-hot "
+                    "minus the weights (B, T); the query's gradient is (B, d): the chain rule "
+                    "multiplies it by the keys, (B, 1, T) @ (B, T, d)"),
+        ],
+        hint="differentiate log α_t = q·k_t - log Σ_j exp(q·k_j) term by term: the first term "
+             "gives the target key, keys[b, target[b]], the second the keys weighted by the "
+             "softmax of the plain dot-product scores",
+        error_hints=[
+            (SIZE_ERRORS, "the weights (B, T) mix the keys (B, T, d) along T: (weights.unsqueeze(-1) "
+                          "* keys).sum(1), or (B, 1, T) @ (B, T, d); row b's target key is "
+                          "keys[torch.arange(B), target], (B, d)"),
+            (("out of bounds",), "target holds an index into the T keys of each row: "
+                                 "keys[torch.arange(B), target] picks them (keys[target] indexes the "
+                                 "batch axis)"),
+        ],
         quiet=quiet,
     )
