@@ -91,10 +91,20 @@ class Encoder(nn.Module):
         """``source (B, T)`` ids, ``source_lengths (B,)`` on the CPU -> :class:`Encoded`."""
         check_source(source, source_lengths)
         embedded = self.embedding(source)  # (B, T, e)
-        # Packing keeps the backward direction from starting on padding.
-        packed = pack_padded_sequence(embedded, source_lengths, batch_first=True, enforce_sorted=False)
-        packed_states, last = self.rnn(packed)  # last: (2, B, d/2)
+        # Packing keeps the backward direction from starting on padding. It needs the rows sorted
+        # by length: sorting here, on the CPU, and sending only the two permutations to the device
+        # without waiting (``enforce_sorted=False`` copies them with a host-device sync both ways),
+        # lets the CPU queue the next batch while the GPU still works on this one.
+        order = torch.argsort(source_lengths, descending=True, stable=True)  # (B,) on the CPU
+        restore = torch.empty_like(order)
+        restore[order] = torch.arange(len(order))  # (B,): row b of the sorted batch goes back here
+        on_device = {"device": embedded.device, "non_blocking": True}
+        packed = pack_padded_sequence(embedded.index_select(0, order.to(**on_device)), source_lengths[order],
+                                      batch_first=True, enforce_sorted=True)
+        packed_states, last = self.rnn(packed)  # last: (2, B, d/2), sorted rows
         states, _ = pad_packed_sequence(packed_states, batch_first=True, total_length=source.shape[1])
+        restore = restore.to(**on_device)
+        states, last = states.index_select(0, restore), last.index_select(1, restore)  # (B, T, d), (2, B, d/2)
         final = torch.cat([last[0], last[1]], dim=-1)  # (B, d)
         return Encoded(states, final, source_mask(source_lengths, source.shape[1], source.device))
 

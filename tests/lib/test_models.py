@@ -49,6 +49,23 @@ def test_encoder_keys_ignore_padding():
     assert torch.allclose(keys_alone, keys_padded, atol=1e-6)
 
 
+def test_encoder_sorts_on_the_cpu_as_pack_padded_sequence_would():
+    """The encoder sorts the rows by length itself (no host-device sync on a GPU): its keys and
+    summary equal those of ``pack_padded_sequence(enforce_sorted=False)``, ties and order included."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    torch.manual_seed(0)
+    encoder = build_model("attention", 20, 20, hidden_size=16, embed_size=8).encoder
+    lengths = torch.tensor([3, 9, 3, 1, 5, 9, 2])  # unsorted, with ties
+    source = torch.randint(4, 20, (7, 9)) * (torch.arange(9) < lengths.unsqueeze(1))
+    encoded = encoder(source, lengths)
+    packed = pack_padded_sequence(encoder.embedding(source), lengths, batch_first=True, enforce_sorted=False)
+    states, last = encoder.rnn(packed)
+    states, _ = pad_packed_sequence(states, batch_first=True, total_length=9)
+    assert torch.equal(encoded.states, states)
+    assert torch.equal(encoded.final, torch.cat([last[0], last[1]], dim=-1))
+
+
 def test_greedy_stops_at_eos_and_pads_after():
     model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8)
     batch = first_batch(tiny_dataset())
