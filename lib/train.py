@@ -15,7 +15,8 @@ import os
 import random
 import time
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,11 +201,30 @@ def fit(
                   f"({history.train_seconds:.1f} s on {history.device}) from {checkpoint}; "
                   "delete that file to train again")
             return history
-    history = _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
-                     eval_every, log_every, progress, seed, description)
+    with _denormals_flushed(device):
+        history = _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
+                         eval_every, log_every, progress, seed, description)
     if checkpoint is not None:
         save_checkpoint(checkpoint, model, history=history)
     return history
+
+
+@contextmanager
+def _denormals_flushed(device: torch.device) -> Iterator[None]:
+    """Flush denormal floats to zero while training on a CPU, then restore IEEE behaviour.
+
+    As the loss nears zero, gradients and Adam's moments underflow into denormal floats, which x86
+    CPUs handle in microcode: training then slows down five- to tenfold. Flushing them changes
+    nothing measurable in training; outside it the process gets IEEE floats back (torch's default),
+    so code run after ``fit`` (a learner's softmax of very negative scores) sees no difference.
+    """
+    if device.type != "cpu" or not torch.set_flush_denormal(True):  # False: this CPU cannot flush
+        yield
+        return
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
 
 
 def _train(
@@ -213,11 +233,6 @@ def _train(
     eval_every: int, log_every: int, progress: bool, seed: int, description: str,
 ) -> History:
     seed_everything(seed)
-    if device.type == "cpu":
-        # As the loss nears zero, gradients and Adam's moments underflow into denormal floats,
-        # which x86 CPUs handle in microcode: training then slows down five- to tenfold.
-        # Flushing them to zero changes nothing measurable and keeps the speed.
-        torch.set_flush_denormal(True)
     model.to(device)
     use_amp = device.type == "cuda"
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=use_amp or None)

@@ -33,6 +33,18 @@ def test_fit_learns_and_records_evaluations():
     assert history.first_reaching("token_accuracy", 0.0)["step"] == 75
 
 
+def test_fit_gives_the_process_its_denormal_floats_back():
+    """fit flushes denormals only while it trains: afterwards a float32 subnormal survives
+    arithmetic again (a softmax of very negative scores, in a learner's next cell, is IEEE's)."""
+    def subnormal_survives() -> bool:
+        return (torch.tensor([1e-38]) * 0.01).item() > 0  # 1e-40: below float32's normal range
+
+    assert subnormal_survives()
+    model = build_model("fixed", len(VOCAB), len(VOCAB), hidden_size=8, embed_size=4)
+    fit(model, make_loader(tiny_dataset(), 16), steps=2, progress=False, device="cpu")
+    assert subnormal_survives()
+
+
 def test_fit_rejects_zero_steps():
     model = build_model("fixed", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8)
     with pytest.raises(ValueError, match="steps must be an int >= 1"):
