@@ -3,8 +3,8 @@
 Why the exercise section runs alone. Exercises close a chapter, and the cells before the first
 exercise are the same code in the instructor notebook and in the student edition (the student
 edition only changes solution, check and exercise cells, and those all sit in the section), so
-running them once per notebook is enough, and the full run of the instructor notebooks by the
-test command (nbval) does that. The section is the part whose behaviour differs between
+running them once per notebook is enough, and the full run of the instructor notebooks in the
+test command's book build does that. The section is the part whose behaviour differs between
 editions; it runs after the setup cell and the earlier cells' ``import`` statements, which is
 cheap even in chapters that train a model before their exercises.
 :func:`coursework.exercise_format.validate` checks statically that the section needs nothing

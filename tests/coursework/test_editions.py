@@ -9,8 +9,8 @@ What runs. Each notebook's *exercise section* (setup cell, the earlier cells' im
 cell from the first exercise on; see coursework/grading.py) runs once per edition, all of them in
 one kernel with ``%reset -f`` before each (``execute_together``): one kernel start and one torch
 import for the whole module instead of two per chapter. The cells before the exercises are the
-same code in both editions (asserted below) and the test command's nbval run of the instructor
-notebooks executes them in full.
+same code in both editions (asserted below), and the book build of the test command executes the
+instructor notebooks in full (tests/site/test_executed_chapters.py).
 """
 
 from __future__ import annotations
