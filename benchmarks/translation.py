@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"a folder laid out like shared/data/tatoeba-full (default: ${MIRROR_ENV}, else download)")
     parser.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads for torch (default 1, as in chapter 09; 0 = torch's default)")
+                        help="CPU threads for torch (default 1: one run per core when runs share a machine; "
+                             "0 = torch's default, as in chapter 09)")
     args = parser.parse_args(argv)
     seeds = [0, 1, 2] if args.full else args.seeds
     if args.steps is not None and args.steps < 1:

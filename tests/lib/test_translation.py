@@ -46,7 +46,7 @@ def test_plan_on_a_cpu_is_the_cpu_plan_whatever_the_corpus():
     small, large = _splits(120), _splits(10)
     large = Splits("fra-eng", "eng", "fra", large.train * 2_600, large.validation, large.test)
     assert plan_training(small, "cpu") == plan_training(large, "cpu") == CPU_PLAN
-    assert (CPU_PLAN.train_pairs, CPU_PLAN.test_pairs, CPU_PLAN.hidden_size, CPU_PLAN.steps) == (8_000, 1_200, 128, 800)
+    assert (CPU_PLAN.train_pairs, CPU_PLAN.test_pairs, CPU_PLAN.hidden_size, CPU_PLAN.steps) == (8_000, 1_200, 128, 700)
 
 
 def test_plan_on_a_gpu_takes_the_whole_corpus_for_ten_epochs():
