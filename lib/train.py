@@ -13,6 +13,7 @@ import math
 import numbers
 import os
 import random
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -336,9 +337,16 @@ def save_checkpoint(
         "history": history.to_dict() if history is not None else None,
         "extra": _plain(extra or {}, "extra"),
     }
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
+    # A name of its own: two processes (the book's chapters run side by side) may save the same
+    # cached training at once; each renames a whole file into place, and either one is correct.
+    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state, file)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -1,5 +1,7 @@
 """lib.train: determinism, evaluation, checkpoints, the loss, and fit's cache."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import torch
 
@@ -68,6 +70,20 @@ def test_checkpoint_round_trip(tmp_path):
         assert torch.equal(a, b)
     assert not list(tmp_path.glob("*.tmp"))
 
+
+
+def test_checkpoints_saved_at_once_to_one_path_leave_one_whole_file(tmp_path):
+    """The book's chapters run side by side and may cache the same training at the same moment."""
+    models = [build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=seed)
+              for seed in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda model: save_checkpoint(tmp_path / "m.pt", model), models))
+    loaded = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=99)
+    load_checkpoint(tmp_path / "m.pt", loaded)
+    saved = [model for model in models
+             if all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))]
+    assert len(saved) == 1  # one of the six, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 
 def test_checkpoint_errors(tmp_path):
     model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8)
