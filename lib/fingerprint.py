@@ -9,7 +9,8 @@ nothing else, so that editing a check's message or a figure keeps every cached m
 * the batches: the loader's batch size, ``drop_last`` and sampler (a shuffled loader's generator
   state, a custom sampler's code and settings), so ``shuffle`` and the order count;
 * the training: every setting of ``fit``, the device type, the training loop's own code, torch's
-  version, and the ``evaluate`` callback's identity (its name, code and the data it reads).
+  version, and the ``evaluate`` callback's identity (its name, compiled code and the data it
+  reads).
 """
 
 from __future__ import annotations
@@ -85,6 +86,18 @@ def _describe_loader(loader: Iterable[Any]) -> str:
                     f"{type(loader).__name__}; train without cache= for other iterables")
 
 
+def _code_digest(code: types.CodeType) -> str:
+    """What a compiled function does: its bytecode, the names it uses and its constants (nested
+    functions and comprehensions included), but not where it stands. ``inspect.getsource`` of a
+    lambda is the whole line around it, so the same ``lambda m: evaluate(m, test_set)`` written
+    in two chapters' ``fit(...)`` calls would get two keys and train twice."""
+    digest = hashlib.sha256(code.co_code)
+    digest.update(repr((code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars)).encode())
+    for constant in code.co_consts:
+        digest.update((_code_digest(constant) if isinstance(constant, types.CodeType) else repr(constant)).encode())
+    return digest.hexdigest()
+
+
 def _describe_callable(function: Callable[..., Any] | None) -> str:
     """A callback's identity: its qualified name, code, and the values it reads (closure and globals)."""
     if function is None:
@@ -100,7 +113,8 @@ def _describe_callable(function: Callable[..., Any] | None) -> str:
                 if not callable(value) and not isinstance(value, types.ModuleType):
                     read[name] = _digest_of(value)
     return json.dumps({"name": getattr(function, "__qualname__", repr(function)),
-                       "code": _source(function), "reads": read})
+                       "code": _code_digest(code) if isinstance(code, types.CodeType) else _source(function),
+                       "reads": read})
 
 
 def training_fingerprint(model: nn.Module, loader: Iterable[Any], settings: dict[str, Any],

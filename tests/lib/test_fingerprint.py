@@ -5,6 +5,7 @@ Each key is read from the checkpoint fit(cache=...) writes, so the tests follow 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -123,6 +124,25 @@ def test_an_evaluate_callback_is_known_by_its_code_and_the_data_it_reads(key):
     first = key(evaluate=_scorer(tiny_dataset(16, seed=3)))
     assert key(evaluate=_scorer(tiny_dataset(16, seed=3))) == first
     assert key(evaluate=_scorer(tiny_dataset(16, seed=4))) != first
+
+
+def test_the_same_callback_written_on_another_line_has_the_same_key(key, tmp_path):
+    """Chapters 7, 8 and 10 each write ``evaluate=lambda m: evaluate(m, test_set)`` inside their
+    own ``fit(...)`` call: the same training, which the book build must run once for all three."""
+    cells = tmp_path / "cells.py"  # a file, so that inspect finds the source as it does for a notebook's cells
+    cells.write_text("from lib.metrics import evaluate\n"
+                     "def callbacks(data):\n"
+                     "    one = lambda m: evaluate(m, data)\n"
+                     "    other = (lambda m: evaluate(m, data)) if data is not None else None\n"
+                     "    settings = {'steps': 300, 'evaluate': lambda m: evaluate(m, data), 'progress': False}\n"
+                     "    changed = lambda m: evaluate(m, data, batch_size=8)\n"
+                     "    return one, other, settings['evaluate'], changed\n", "utf-8")
+    spec = importlib.util.spec_from_file_location("cells", cells)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    one, other, in_a_dict, changed = module.callbacks(tiny_dataset(16, seed=3))
+    assert key(evaluate=one) == key(evaluate=other) == key(evaluate=in_a_dict)
+    assert key(evaluate=changed) != key(evaluate=one)
 
 
 def test_subsets_of_the_data_have_their_own_keys(key):
