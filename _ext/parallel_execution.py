@@ -70,7 +70,7 @@ def _notebooks(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> list[
     return sorted(found, key=lambda item: first.index(item[0]) if item[0] in first else len(first))
 
 
-def _execute(path: Path, app: Sphinx, env: BuildEnvironment) -> ExecutionResult:
+def _execute(path: Path, env: BuildEnvironment) -> ExecutionResult:
     """Run one notebook as myst-nb's cache mode would (its directory, timeout and error settings)."""
     notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
     config = env.mystnb_config
@@ -105,7 +105,7 @@ def execute_in_parallel(app: Sphinx, env: BuildEnvironment, docnames: list[str])
     cache = get_cache(env.mystnb_config.execution_cache_path)
     started = time.perf_counter()
     with _kernel_threads(threads), ThreadPoolExecutor(max_workers=kernels) as pool:
-        runs = {pool.submit(_execute, path, app, env): (docname, path) for docname, path in notebooks}
+        runs = {pool.submit(_execute, path, env): (docname, path) for docname, path in notebooks}
         for run in as_completed(runs):
             docname, path = runs[run]
             result = run.result()
