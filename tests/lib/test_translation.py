@@ -15,8 +15,8 @@ from lib.text import tokenize
 from lib.alignment import alignment_shares, reference_attention
 from lib.data import LengthBuckets
 from lib.recipes import CPU_PLAN, GPU_EPOCHS
-from lib.translation import (evaluate_split, html_table, markdown_table, plan_training, prepare, restrict_length,
-                             sample_by_length, scores_by_length, select, train_model, translate)
+from lib.translation import (available_cpus, evaluate_split, html_table, markdown_table, plan_training, prepare, restrict_length,
+                             sample_by_length, scores_by_length, select, train_model, train_models, translate)
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
@@ -140,6 +140,29 @@ def trained():
     models = {kind: train_model(kind, data, plan, seed=0, device="cpu", progress=False)[0]
               for kind in ("attention", "fixed")}
     return data, models
+
+
+def test_train_models_side_by_side_gives_what_train_model_gives(tmp_path, monkeypatch, capsys):
+    plan = replace(CPU_PLAN, train_pairs=None, validation_pairs=None, test_pairs=None, embed_size=8,
+                   hidden_size=16, batch_size=16, steps=15, lr=1e-2, min_count=2)
+    data = prepare(_splits(120), plan.min_count)
+    runs = [("attention", data, plan, 0), ("fixed", data, plan, 1), ("attention", data, plan, 2)]
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path / "side-by-side"))
+    together = train_models(runs, device="cpu")
+    if available_cpus() > 1:  # trained in workers, then loaded here from fit's cache
+        assert capsys.readouterr().out.count("loaded the weights this training produced before") == len(runs)
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path / "one-by-one"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, available_cpus() // min(len(runs), available_cpus())))  # as each worker
+    try:
+        alone = [train_model(kind, data, plan, seed=seed, device="cpu", progress=False)
+                 for kind, data, plan, seed in runs]
+    finally:
+        torch.set_num_threads(threads)
+    for (model, history), (model_alone, history_alone) in zip(together, alone):
+        assert history.loss == history_alone.loss
+        for mine, theirs in zip(model.state_dict().values(), model_alone.state_dict().values()):
+            assert torch.equal(mine, theirs)
 
 
 @pytest.mark.parametrize("kind", ["attention", "fixed"])
