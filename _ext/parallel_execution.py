@@ -10,8 +10,9 @@ therefore executed in this build, as with ``force``, never taken from an older r
 
 * A kernel gets ``OMP_NUM_THREADS`` = CPUs // kernels (at least 1), unless the variable is set:
   two torch threads per kernel on two busy cores run many times slower than one.
-* ``parallel_execution_first`` (``sphinx: config:`` in ``_config.yml``) names the notebooks to start
-  first, the longest, so that the build does not end with one of them running alone.
+* ``parallel_execution_alone`` (``sphinx: config:`` in ``_config.yml``) names notebooks that spread
+  their own work over the CPUs (chapter 9 trains its models in worker processes): they run first,
+  one at a time, with every CPU and no ``OMP_NUM_THREADS`` set here; then the others side by side.
 * A run that fails is not cached, and an older run of the same code is removed: myst-nb executes
   that notebook again as it reads it, alone, and reports the error as it always does (``-W``
   makes it fail the build).
@@ -58,16 +59,15 @@ def _kernel_threads(threads: int) -> Iterator[None]:
         del os.environ["OMP_NUM_THREADS"]
 
 
-def _notebooks(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> list[tuple[str, Path]]:
-    """The (docname, path) of each notebook to read that myst-nb would execute, the ``first`` ones first."""
+def _notebooks(env: BuildEnvironment, docnames: list[str]) -> list[tuple[str, Path]]:
+    """The (docname, path) of each notebook to read that myst-nb would execute."""
     excluded = env.mystnb_config.execution_excludepatterns
     found = []
     for docname in docnames:
         path = Path(env.doc2path(docname))
         if path.suffix == ".ipynb" and not any(PurePosixPath(path.as_posix()).match(p) for p in excluded):
             found.append((docname, path))
-    first = list(app.config.parallel_execution_first)
-    return sorted(found, key=lambda item: first.index(item[0]) if item[0] in first else len(first))
+    return found
 
 
 def _execute(path: Path, env: BuildEnvironment) -> ExecutionResult:
@@ -93,18 +93,31 @@ def _forget(cache: Any, path: Path) -> None:
 def execute_in_parallel(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     if env.mystnb_config.execution_mode != "cache":
         return
-    notebooks = _notebooks(app, env, docnames)
+    notebooks = _notebooks(env, docnames)
     if not notebooks:
         return
     # Even one notebook runs here: left to myst-nb, an unchanged notebook would come from the cache.
-    cpus = available_cpus()
-    kernels = min(len(notebooks), cpus)
-    threads = max(1, cpus // kernels)
-    logger.info(f"executing {len(notebooks)} notebooks, {kernels} at a time, {threads} torch thread(s) each "
-                f"(OMP_NUM_THREADS); first: {', '.join(app.config.parallel_execution_first) or 'none named'}")
+    alone = [item for item in notebooks if item[0] in app.config.parallel_execution_alone]
+    together = [item for item in notebooks if item not in alone]
     cache = get_cache(env.mystnb_config.execution_cache_path)
     started = time.perf_counter()
-    with _kernel_threads(threads), ThreadPoolExecutor(max_workers=kernels) as pool:
+    for item in alone:
+        logger.info(f"executing {item[0]} alone, with every CPU")
+        _run([item], 1, env, cache)
+    if together:
+        cpus = available_cpus()
+        kernels = min(len(together), cpus)
+        threads = max(1, cpus // kernels)
+        logger.info(f"executing {len(together)} notebooks, {kernels} at a time, {threads} torch thread(s) each "
+                    "(OMP_NUM_THREADS)")
+        with _kernel_threads(threads):
+            _run(together, kernels, env, cache)
+    logger.info(f"executed {len(notebooks)} notebooks in {time.perf_counter() - started:.1f} s")
+
+
+def _run(notebooks: list[tuple[str, Path]], kernels: int, env: BuildEnvironment, cache: Any) -> None:
+    """Execute ``notebooks``, ``kernels`` at a time, and cache each run that succeeds."""
+    with ThreadPoolExecutor(max_workers=kernels) as pool:
         runs = {pool.submit(_execute, path, env): (docname, path) for docname, path in notebooks}
         for run in as_completed(runs):
             docname, path = runs[run]
@@ -118,11 +131,10 @@ def execute_in_parallel(app: Sphinx, env: BuildEnvironment, docnames: list[str])
             cache.cache_notebook_bundle(CacheBundleIn(result.nb, stage.uri, data={"execution_seconds": result.time}),
                                         check_validity=False, overwrite=True)
             logger.info(f"{docname}: executed in {result.time:.1f} s")
-    logger.info(f"executed {len(notebooks)} notebooks in {time.perf_counter() - started:.1f} s")
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_config_value("parallel_execution_first", [], "env", [list])
+    app.add_config_value("parallel_execution_alone", [], "env", [list])
     # After myst-nb has made env.mystnb_config (builder-inited), before the first page is read.
     app.connect("env-before-read-docs", execute_in_parallel)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
