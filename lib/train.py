@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from filelock import FileLock, Timeout
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
@@ -182,31 +183,49 @@ def fit(
     """
     _check_settings(steps, lr, clip, eval_every, log_every)
     device = pick_device(device)
-    checkpoint = None
-    if cache is not None:
-        settings = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
-                        eval_every=eval_every, log_every=log_every, seed=seed, device=device.type)
-        key = training_fingerprint(model, loader, settings, evaluate, (_train, sequence_loss, _cycle))
-        checkpoint = cache_dir() / "checkpoints" / f"{cache}-{key}.pt"
+    if cache is None:
+        with _denormals_flushed(device):
+            return _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
+                          eval_every, log_every, progress, seed, description)
+    settings = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
+                    eval_every=eval_every, log_every=log_every, seed=seed, device=device.type)
+    key = training_fingerprint(model, loader, settings, evaluate, (_train, sequence_loss, _cycle))
+    checkpoint = cache_dir() / "checkpoints" / f"{cache}-{key}.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    # One process trains, any other that wants the same run waits and loads its result: the
+    # book's chapters run side by side, and chapter 7 needs the model chapter 1 is training.
+    lock = FileLock(f"{checkpoint}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"{description}: waiting for another process that is training the same run ({checkpoint})")
+        lock.acquire()
+    try:
         if checkpoint.is_file():
-            try:
-                history = load_checkpoint(checkpoint, model)["history"]
-            except CheckpointError as error:
-                raise CheckpointError(f"the training cache file {checkpoint} is corrupt ({error}); "
-                                      "delete it and train again") from error
-            if not isinstance(history, History):
-                raise CheckpointError(f"the training cache file {checkpoint} is corrupt (it holds "
-                                      "no training history); delete it and train again")
-            model.to(device).eval()
-            print(f"{description}: loaded the weights this training produced before "
-                  f"({history.train_seconds:.1f} s on {history.device}) from {checkpoint}; "
-                  "delete that file to train again")
-            return history
-    with _denormals_flushed(device):
-        history = _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
-                         eval_every, log_every, progress, seed, description)
-    if checkpoint is not None:
+            return _load_cached(checkpoint, model, device, description)
+        with _denormals_flushed(device):
+            history = _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
+                             eval_every, log_every, progress, seed, description)
         save_checkpoint(checkpoint, model, history=history)
+        return history
+    finally:
+        lock.release()
+
+
+def _load_cached(checkpoint: Path, model: nn.Module, device: torch.device, description: str) -> History:
+    """The history (and, into ``model``, the weights) of a training ``fit`` cached before."""
+    try:
+        history = load_checkpoint(checkpoint, model)["history"]
+    except CheckpointError as error:
+        raise CheckpointError(f"the training cache file {checkpoint} is corrupt ({error}); "
+                              "delete it and train again") from error
+    if not isinstance(history, History):
+        raise CheckpointError(f"the training cache file {checkpoint} is corrupt (it holds "
+                              "no training history); delete it and train again")
+    model.to(device).eval()
+    print(f"{description}: loaded the weights this training produced before "
+          f"({history.train_seconds:.1f} s on {history.device}) from {checkpoint}; "
+          "delete that file to train again")
     return history
 
 

@@ -85,6 +85,23 @@ def test_checkpoints_saved_at_once_to_one_path_leave_one_whole_file(tmp_path):
     assert len(saved) == 1  # one of the six, whole
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 
+
+def test_the_same_cached_training_asked_twice_at_once_trains_once(tmp_path, monkeypatch, capsys):
+    """Chapters run side by side: chapter 7 asks for the model chapter 1 is still training."""
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
+    models = [build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=1)
+              for _ in range(2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        histories = list(pool.map(lambda model: fit(model, make_loader(tiny_dataset(), 8), steps=40, progress=False,
+                                                    device="cpu", cache="twice"), models))
+    said = capsys.readouterr().out
+    # One trained, the other loaded what it trained (after waiting, unless it came once all was done).
+    assert said.count("loaded the weights") == 1 and said.count("waiting for another process") <= 1, said
+    assert histories[0].loss == histories[1].loss
+    for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values()):
+        assert torch.equal(a, b)
+    assert len(list((tmp_path / "checkpoints").glob("twice-*.pt"))) == 1
+
 def test_checkpoint_errors(tmp_path):
     model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8)
     with pytest.raises(CheckpointError, match="no checkpoint at"):
