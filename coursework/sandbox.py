@@ -165,7 +165,11 @@ class LearnerKernel:
         if limit <= 0:
             self.close()
             raise LearnerTimeout("the submission's time limit" if planned > 0 else "the check's time limit")
-        asked, ends = self._client.execute(code, store_history=False, allow_stdin=False), time.monotonic() + limit
+        # stop_on_error=False: after a cell that raised, ipykernel otherwise aborts the requests that
+        # reach it before it has reset its abort flag; it sends the error's reply first, so under load the
+        # next cell (the learner's next solution) could come back "aborted" without having run.
+        asked = self._client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
+        ends = time.monotonic() + limit
         while True:  # wait for the reply, looking every half second whether the kernel still lives
             try:
                 reply = self._client.get_shell_msg(timeout=max(0.0, min(0.5, ends - time.monotonic())))
@@ -207,6 +211,8 @@ class LearnerKernel:
             return CellRun(index, "error", "the kernel died while this cell ran")
         if content.get("status") == "error":
             return CellRun(index, "error", f"{content.get('ename')}: {content.get('evalue')}")
+        if content.get("status") != "ok":  # "aborted": the kernel did not run it
+            return CellRun(index, "error", f"the kernel did not run it (its reply: {content.get('status')})")
         return CellRun(index, "ok")
 
     def revive(self) -> None:
