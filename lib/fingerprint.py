@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import threading
 import types
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -31,10 +32,17 @@ __all__ = ["training_fingerprint"]
 _DATA_FIELDS = ("source", "source_lengths", "target_in", "target_out")
 
 
+# inspect.getsource parses the module with ast.parse, which CPython 3.11 cannot run in two threads
+# at once: they share one recursion counter and one of them raises "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905). fit() may run in threads side by side.
+_PARSING = threading.Lock()
+
+
 def _source(obj: object) -> str:
     """The source code of a class or function; its qualified name if it has none on disk."""
     try:
-        return inspect.getsource(obj)  # type: ignore[arg-type]
+        with _PARSING:
+            return inspect.getsource(obj)  # type: ignore[arg-type]
     except (OSError, TypeError):  # defined in a notebook cell or built in
         return getattr(obj, "__qualname__", type(obj).__qualname__)
 
