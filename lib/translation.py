@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import html
 import multiprocessing
-import os
 import random
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -25,6 +24,7 @@ import torch
 from torch import Tensor
 
 from . import decoding
+from .cpus import available_cpus
 from .data import EOS, UNK, PairDataset, Vocab, bucketed_loader
 from .decoding import length_penalty_factor, sequence_log_probs
 from .metrics import Scores, corpus_scores, decode_dataset
@@ -156,13 +156,6 @@ def train_model(kind: str, data: TranslationData, plan: Plan, *, seed: int = 0,
                   cache=f"translation-{data.splits.source_lang}-{data.splits.target_lang}-{kind}-b{plan.batch_size}")
     return model, history
 
-
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity, which a container may limit)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def train_models(runs: Sequence[tuple[str, TranslationData, Plan, int]], *,

@@ -15,7 +15,8 @@ from lib.text import tokenize
 from lib.alignment import alignment_shares, reference_attention
 from lib.data import LengthBuckets
 from lib.recipes import CPU_PLAN, GPU_EPOCHS
-from lib.translation import (available_cpus, evaluate_split, html_table, markdown_table, plan_training, prepare, restrict_length,
+from lib.cpus import available_cpus
+from lib.translation import (evaluate_split, html_table, markdown_table, plan_training, prepare, restrict_length,
                              sample_by_length, scores_by_length, select, train_model, train_models, translate)
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}

@@ -1,0 +1,58 @@
+"""How pytest spreads the tests over the CPUs (pytest-xdist; ``-n auto --dist loadscope`` in
+pyproject.toml): ``auto`` is one worker more than CPUs.
+
+* Each test file goes, whole, to one worker, so that a module fixture (the graded class, the
+  browser) is set up once. The files with the longest tests are handed out first: one of them left
+  to the end would run alone while the other workers wait.
+* A notebook checked by nbval (``pytest --nbval-lax chapters/04_softmax.ipynb``) runs its cells in
+  one kernel, one after another: with ``--nbval`` or ``--nbval-lax``, ``-n auto`` means one process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lib.cpus import available_cpus
+
+ROOT = Path(__file__).parent
+
+# Seconds of test time on two cores (pytest --durations=0, 2026-11-27), longest first; a file not
+# listed goes after these, in collection order. A wrong order costs time, never a result.
+LONGEST_FIRST = (
+    "tests/coursework/test_grading_class.py",  # 65: grades a class of 12 submissions
+    "tests/site/test_site.py",  # 64: every page in Chromium
+    "tests/lib/test_tatoeba.py",  # 41: the full English-French file, twice
+    "tests/site/test_rebuild_after_failure.py",  # 40: four builds of a tiny book
+    "tests/coursework/test_nbgrader.py",  # 24
+    "tests/lib/test_fingerprint.py",  # 21
+    "tests/site/test_parallel_execution.py",  # 17
+    "tests/coursework/test_editions.py",  # 15
+    "tests/coursework/test_exercise_edition.py",  # 13
+    "tests/lib/test_translation.py",  # 12
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: index for index, path in enumerate(LONGEST_FIRST)}
+
+    def position(item: pytest.Item) -> int:
+        try:
+            return rank.get(item.path.relative_to(ROOT).as_posix(), len(rank))
+        except ValueError:  # outside the repository
+            return len(rank)
+
+    items.sort(key=position)  # stable: a file's tests keep their order
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than CPUs; none (one process) for nbval."""
+    if config.getoption("nbval", False) or config.getoption("nbval_lax", False):
+        return 0
+    # The tests spend about a fifth of their time waiting on kernels, Chromium and builds (with one
+    # worker per CPU on two cores they kept the CPUs 81% busy): a third worker took the whole run
+    # from 216 s to 185 s there.
+    return available_cpus() + 1
+
+
