@@ -12,7 +12,9 @@ therefore executed in this build, as with ``force``, never taken from an older r
   two torch threads per kernel on two busy cores run many times slower than one.
 * ``parallel_execution_alone`` (``sphinx: config:`` in ``_config.yml``) names notebooks that spread
   their own work over the CPUs (chapter 9 trains its models in worker processes): they run first,
-  one at a time, with every CPU and no ``OMP_NUM_THREADS`` set here; then the others side by side.
+  one at a time, with every CPU and no ``OMP_NUM_THREADS`` set here; then the others side by side,
+  those named in ``parallel_execution_first`` first, in its order (the longest: started last, one
+  would run alone at the end while the other CPUs wait), then the rest in the book's order.
 * A run that fails is not cached, and an older run of the same code is removed: myst-nb executes
   that notebook again as it reads it, alone, and reports the error as it always does (``-W``
   makes it fail the build).
@@ -35,15 +37,10 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
+from lib.cpus import available_cpus
+
 logger = logging.getLogger(__name__)
 
-
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity, which a container may limit)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 @contextmanager
@@ -98,7 +95,9 @@ def execute_in_parallel(app: Sphinx, env: BuildEnvironment, docnames: list[str])
         return
     # Even one notebook runs here: left to myst-nb, an unchanged notebook would come from the cache.
     alone = [item for item in notebooks if item[0] in app.config.parallel_execution_alone]
-    together = [item for item in notebooks if item not in alone]
+    first = list(app.config.parallel_execution_first)
+    together = sorted((item for item in notebooks if item not in alone),  # stable: the rest in book order
+                      key=lambda item: first.index(item[0]) if item[0] in first else len(first))
     cache = get_cache(env.mystnb_config.execution_cache_path)
     started = time.perf_counter()
     for item in alone:
@@ -135,6 +134,7 @@ def _run(notebooks: list[tuple[str, Path]], kernels: int, env: BuildEnvironment,
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("parallel_execution_alone", [], "env", [list])
+    app.add_config_value("parallel_execution_first", [], "env", [list])
     # After myst-nb has made env.mystnb_config (builder-inited), before the first page is read.
     app.connect("env-before-read-docs", execute_in_parallel)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -30,14 +30,15 @@ def jupyter_book_command() -> list[str]:
     return [str(executable), *arguments[1:]]
 
 
-def make(root: Path, notebooks: dict[str, list[str]], alone: list[str] = ()) -> None:
+def make(root: Path, notebooks: dict[str, list[str]], alone: list[str] = (), first: list[str] = ()) -> None:
     """A root page and one notebook per name (its code cells), built with the course's settings.
 
-    ``alone`` replaces the course's ``parallel_execution_alone`` (notebooks run first, one at a time).
+    ``alone`` and ``first`` replace the course's ``parallel_execution_alone`` (notebooks run first,
+    one at a time) and ``parallel_execution_first`` (then these start first, side by side).
     """
     course = book.config()
     sphinx = {"local_extensions": {"parallel_execution": "_ext"},
-              "config": {"parallel_execution_alone": list(alone)}}
+              "config": {"parallel_execution_alone": list(alone), "parallel_execution_first": list(first)}}
     assert course["sphinx"]["local_extensions"]["parallel_execution"] == "_ext"
     settings = {"title": "Tiny", "execute": course["execute"], "only_build_toc_files": True, "sphinx": sphinx}
     (root / "_config.yml").write_text(yaml.safe_dump(settings), encoding="utf-8")
