@@ -21,7 +21,7 @@ import pytest
 import sacrebleu
 
 from lib.tatoeba import (
-    ATTRIBUTION, CACHE_ENV, MIRROR_ENV, PAIRS, MalformedLineError, SentencePair, TatoebaArchiveError,
+    ATTRIBUTION, CACHE_ENV, MIRROR_ENV, PAIRS, MalformedLineError, SentencePair, Splits, TatoebaArchiveError,
     TatoebaChecksumError, TatoebaDownloadError, TatoebaError, TatoebaNotFoundError, UnknownPairError,
     default_cache_dir, direction, fetch_archive, load_pairs, load_splits, split_indices,
 )
@@ -44,11 +44,22 @@ FRENCH_LINES = ["Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272
 
 # --- Fixtures and fakes ----------------------------------------------------------------------------
 
-@pytest.fixture
-def mirror() -> Path:
+def _mirror() -> Path:
     assert (MIRROR / "fra-eng" / "fra.txt").is_file() and (MIRROR / "kor-eng" / "kor.txt").is_file(), (
         f"the Tatoeba mirror is missing at {MIRROR}: CI must place shared/data/tatoeba-full beside the repository")
     return MIRROR
+
+
+@pytest.fixture
+def mirror() -> Path:
+    return _mirror()
+
+
+@pytest.fixture(scope="module")
+def french_splits() -> Splits:
+    """The whole English-French file, tokenised and split once for the tests that read all of it
+    (tokenising its 167,130 pairs takes seconds)."""
+    return load_splits("fra-eng", mirror=_mirror(), seed=0)
 
 
 @pytest.fixture(autouse=True)
@@ -359,13 +370,14 @@ def test_korean_tokens_are_composed_syllables_never_jamo():
     assert detokenize(tokens, "kor") == "나는 오늘 도쿄에 있다."
 
 
-def test_mirror_tokens_hold_no_jamo_and_survive_the_round_trip(mirror):
+def test_mirror_tokens_hold_no_jamo_and_survive_the_round_trip(mirror, french_splits):
     jamo = {chr(code) for code in range(0x1100, 0x1200)}
-    for pair in ("fra-eng", "kor-eng"):
-        source_lang, target_lang = direction(pair)
-        for sentence in load_pairs(pair, mirror=mirror):
-            for text, lang in ((sentence.source, source_lang), (sentence.target, target_lang)):
-                tokens = tokenize(text, lang)
+    for splits in (french_splits, load_splits("kor-eng", mirror=mirror)):
+        examples = splits.train + splits.validation + splits.test  # every pair of the file
+        assert len(examples) == len(load_pairs(splits.pair, mirror=mirror))
+        for example in examples:  # the tokens load_splits made: tokenize(raw text)
+            for tokens, text, lang in ((example.source, example.raw.source, splits.source_lang),
+                                       (example.target, example.raw.target, splits.target_lang)):
                 assert tokens and tokenize(detokenize(tokens, lang), lang) == tokens, text
                 assert not jamo.intersection("".join(tokens)), text
 
@@ -407,9 +419,12 @@ def test_split_keeps_every_sentence_in_one_split():
 
 
 @pytest.mark.parametrize("pair", ["fra-eng", "kor-eng"])
-def test_real_splits_are_deterministic_disjoint_and_sized(mirror, pair):
-    splits = load_splits(pair, mirror=mirror, seed=0)
-    assert splits == load_splits(pair, mirror=mirror, seed=0)
+def test_real_splits_are_deterministic_disjoint_and_sized(mirror, pair, request):
+    if pair == "fra-eng":  # split once: tokenize and split_indices are deterministic (tested above)
+        splits = request.getfixturevalue("french_splits")
+    else:
+        splits = load_splits(pair, mirror=mirror, seed=0)
+        assert splits == load_splits(pair, mirror=mirror, seed=0)
     parts = (splits.train, splits.validation, splits.test)
     total = sum(len(part) for part in parts)
     assert total == len(load_pairs(pair, mirror=mirror))
