@@ -14,7 +14,8 @@ therefore executed in this build, as with ``force``, never taken from an older r
   their own work over the CPUs (chapter 9 trains its models in worker processes): they run first,
   one at a time, with every CPU and no ``OMP_NUM_THREADS`` set here; then the others side by side,
   those named in ``parallel_execution_first`` first, in its order (the longest: started last, one
-  would run alone at the end while the other CPUs wait), then the rest in the book's order.
+  would run alone at the end while the other CPUs wait), then the rest in the order Sphinx reads
+  them (alphabetical: for the chapters, their numbers).
 * A run that fails is not cached, and an older run of the same code is removed: myst-nb executes
   that notebook again as it reads it, alone, and reports the error as it always does (``-W``
   makes it fail the build).
@@ -96,7 +97,7 @@ def execute_in_parallel(app: Sphinx, env: BuildEnvironment, docnames: list[str])
     # Even one notebook runs here: left to myst-nb, an unchanged notebook would come from the cache.
     alone = [item for item in notebooks if item[0] in app.config.parallel_execution_alone]
     first = list(app.config.parallel_execution_first)
-    together = sorted((item for item in notebooks if item not in alone),  # stable: the rest in book order
+    together = sorted((item for item in notebooks if item not in alone),  # stable: the rest in Sphinx's order
                       key=lambda item: first.index(item[0]) if item[0] in first else len(first))
     cache = get_cache(env.mystnb_config.execution_cache_path)
     started = time.perf_counter()
