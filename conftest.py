@@ -25,7 +25,7 @@ ROOT = Path(__file__).parent
 LONGEST_FIRST = (
     "tests/coursework/test_grading_class.py",  # 65: grades a class of 12 submissions
     "tests/site/test_site.py",  # 64: every page in Chromium
-    "tests/lib/test_tatoeba.py",  # 41: the full English-French file, twice
+    "tests/lib/test_tatoeba.py",  # 41: reads all of the English-French file
     "tests/site/test_rebuild_after_failure.py",  # 40: four builds of a tiny book
     "tests/coursework/test_nbgrader.py",  # 24
     "tests/lib/test_fingerprint.py",  # 21
@@ -68,5 +68,3 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     # worker per CPU on two cores they kept the CPUs 81% busy): a third worker took the whole run
     # from 216 s to 185 s there.
     return available_cpus() + 1
-
-

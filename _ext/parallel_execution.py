@@ -43,7 +43,6 @@ from lib.cpus import available_cpus
 logger = logging.getLogger(__name__)
 
 
-
 @contextmanager
 def _kernel_threads(threads: int) -> Iterator[None]:
     """Kernels started inside inherit ``OMP_NUM_THREADS=threads``, unless the variable is set already."""

@@ -157,7 +157,6 @@ def train_model(kind: str, data: TranslationData, plan: Plan, *, seed: int = 0,
     return model, history
 
 
-
 def train_models(runs: Sequence[tuple[str, TranslationData, Plan, int]], *,
                  device: str | torch.device | None = None) -> list[tuple[Seq2Seq, History]]:
     """Train every ``(kind, data, plan, seed)`` of ``runs``: :func:`train_model` for each, same results.
