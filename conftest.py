@@ -23,7 +23,8 @@ ROOT = Path(__file__).parent
 # Seconds of test time on two cores (pytest --durations=0, 2026-11-27), longest first; a file not
 # listed goes after these, in collection order. A wrong order costs time, never a result.
 LONGEST_FIRST = (
-    "tests/coursework/test_grading_class.py",  # 65: grades a class of 12 submissions
+    "tests/coursework/test_grading_class.py",  # 60 (2026-12-06, one process): a class of 22 submissions
+    "tests/coursework/test_grading_chapters.py",  # 43: the ten chapters, twice each
     "tests/site/test_site.py",  # 64: every page in Chromium
     "tests/lib/test_tatoeba.py",  # 41: reads all of the English-French file
     "tests/site/test_rebuild_after_failure.py",  # 40: four builds of a tiny book

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from . import __doc__ as package_doc
 from .editions import nbgrader_source, student_edition
 from .exercise_edition import EXERCISES, stale_editions, write_exercise_editions
 from .exercise_format import FormatError, exercises, validate_book
-from .grading import Graded, Limits, grade
+from .grading import Graded, Limits, Source, grade
+from .isolation import isolation
 from .notebooks import CHAPTERS, ROOT, NotebookError, chapter_notebooks
 from .output import OutputError, targets, write_notebook
 from .table import table, write_table
@@ -41,7 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     grading = commands.add_parser("grade", help="run learners' notebooks and report their points")
     grading.add_argument("submissions", nargs="+", type=Path)
     grading.add_argument("--source", type=Path, help="the instructor notebook (default: <chapters>/<name>)")
-    grading.add_argument("--json", action="store_true")
+    grading.add_argument("--json", action="store_true", help="print the report as one JSON list at the end")
+    grading.add_argument("--report", type=Path, metavar="FILE.jsonl",
+                         help="write each row to FILE as soon as it is graded, one JSON object a line "
+                              "(a new file; --force replaces one)")
+    grading.add_argument("--force", action="store_true", help="replace an existing --report file")
     grading.add_argument("--cell-timeout", type=float, default=Limits.cell, metavar="SECONDS",
                          help=f"limit of one solution cell, or of one check (default {Limits.cell:g})")
     grading.add_argument("--timeout", type=float, default=Limits.submission, metavar="SECONDS",
@@ -50,33 +56,65 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _limit(name: str, value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise OutputError(f"{name} must be a positive number of seconds, got {value:g}")
+    return value
+
+
 def _grade(args: argparse.Namespace) -> int:
-    """Grade each submission on its own; a row for every one, graded or not."""
-    if args.cell_timeout <= 0 or args.timeout <= 0:
-        raise OutputError("--cell-timeout and --timeout must be positive, got "
-                          f"{args.cell_timeout:g} and {args.timeout:g}")
-    limits, report = Limits(cell=args.cell_timeout, submission=args.timeout), []
+    """Grade each submission on its own; a row for every one, graded or not, written as soon as
+    it is graded. Every instructor notebook is read before any learner code runs."""
+    limits = Limits(cell=_limit("--cell-timeout", args.cell_timeout), submission=_limit("--timeout", args.timeout))
+    if args.report and args.report.exists() and not args.force:
+        raise OutputError(f"{args.report} exists: name a new report file, or pass --force to replace it")
+    sources: dict[Path, Source | Exception] = {}
     for path in args.submissions:
-        try:
-            row = grade(path, args.source or args.chapters / path.name, limits=limits)
-        except (NotebookError, FormatError, OSError) as error:
-            row = Graded(str(path), error=f"{path}: not graded: {error}")
-        report.append(row)
+        where = Path(args.source or args.chapters / path.name)
+        if where not in sources:
+            try:
+                sources[where] = Source.read(where)
+            except (NotebookError, FormatError, OSError) as error:
+                sources[where] = error
+    if args.source and isinstance(sources[Path(args.source)], Exception):
+        raise sources[Path(args.source)]
+    if warning := isolation():
+        print(f"warning: {warning}", file=sys.stderr)
+    hidden = [*args.submissions, *([args.report] if args.report else [])]
+    report, rows = [], (args.report.open("w", encoding="utf-8") if args.report else None)
+    try:
+        for path in args.submissions:
+            source = sources[Path(args.source or args.chapters / path.name)]
+            if isinstance(source, Exception):
+                row = Graded(str(path), error=f"{path}: not graded: {source}")
+            else:
+                row = grade(path, source, limits=limits, hidden=[p for p in hidden if p != path])
+            report.append(row)
+            if rows:
+                rows.write(json.dumps(row.as_dict(), ensure_ascii=False) + "\n")
+                rows.flush()
+                os.fsync(rows.fileno())
+            if not args.json:
+                _print_row(row)
+    finally:
+        if rows:
+            rows.close()
     if args.json:
-        print(json.dumps([{"notebook": r.notebook, "graded": r.graded, "score": r.score, "max_score": r.max_score,
-                           "error": r.error, "problems": r.problems, "exercises": [asdict(x) for x in r.results]}
-                          for r in report], indent=2, ensure_ascii=False))
-    else:
-        for row in report:
-            print(f"{row.notebook}: " + (f"{row.score:g} / {row.max_score:g} points" if row.graded else "NOT GRADED"))
-            for line in ([row.error] if row.error else []) + row.problems:
-                print(f"  ! {line}")
-            for r in row.results:
-                print(f"  {'✓' if r.score else '✗'} {r.label:<28} {r.score:g}/{r.points:g}  {r.message}")
+        print(json.dumps([r.as_dict() for r in report], indent=2, ensure_ascii=False))
     failed = [r.notebook for r in report if not r.graded]
     if failed:
         print(f"{len(failed)} of {len(report)} submissions not graded: {', '.join(failed)}", file=sys.stderr)
     return FOUND_PROBLEMS if failed else 0
+
+
+def _print_row(row: Graded) -> None:
+    shown = row.as_dict()
+    print(f"{row.notebook}: " + (f"{row.score:g} / {row.max_score:g} points" if row.graded else "NOT GRADED"))
+    for line in ([shown["error"]] if row.error else []) + shown["problems"]:
+        print(f"  ! {line}")
+    for r in shown["exercises"]:
+        print(f"  {'✓' if r['score'] else '✗'} {r['label']:<28} {r['score']:g}/{r['points']:g}  {r['message']}")
+    sys.stdout.flush()
 
 
 def _editions(args: argparse.Namespace, notebooks: list[Path]) -> int:
@@ -102,11 +140,24 @@ def _exercise_editions(args: argparse.Namespace, chapters: list[Path]) -> int:
     return 0
 
 
+def _chapters(folder: Path) -> list[Path]:
+    """The chapter notebooks of ``folder``; an error if there are none."""
+    if not folder.is_dir():
+        raise NotebookError(folder, "is not a folder: name the chapters' folder with --chapters")
+    found = chapter_notebooks(folder)
+    if not found:
+        raise NotebookError(folder, "holds no chapter notebooks (NN_name.ipynb): name the chapters' folder "
+                            "with --chapters")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; exit status 0, :data:`FOUND_PROBLEMS` or :data:`CANNOT` (one line on stderr)."""
     args = _parser().parse_args(argv)
     try:
-        notebooks = getattr(args, "notebooks", None) or chapter_notebooks(args.chapters)
+        if args.command == "grade":
+            return _grade(args)
+        notebooks = getattr(args, "notebooks", None) or _chapters(args.chapters)
         if args.command == "validate":
             problems = validate_book(notebooks)
             print("\n".join(problems) or f"✓ {len(notebooks)} notebooks follow the format")
@@ -115,8 +166,6 @@ def main(argv: list[str] | None = None) -> int:
             return _editions(args, notebooks)
         if args.command == "exercise-edition":
             return _exercise_editions(args, [p for p in notebooks if exercises(p)])
-        if args.command == "grade":
-            return _grade(args)
         if args.write:
             try:
                 write_table(args.write, notebooks)

@@ -24,19 +24,19 @@ import contextlib
 import copy
 import io
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
-from .editions import student_edition
+from .editions import CODE_STUB, student_edition
 from .exercise_format import Exercise, exercises, section_start
 from .notebooks import CHAPTERS, NotebookError, bound_and_read, grader, imports, read, tree
 from .sandbox import LearnerDied, LearnerFunction, LearnerKernel, LearnerTimeout
 
 __all__ = ["exercise_section", "execute", "execute_together", "Result", "results", "Limits", "Graded",
-           "tampered", "grade"]
+           "tampered", "Source", "grade"]
 
 
 def exercise_section(nb: NotebookNode) -> NotebookNode:
@@ -133,6 +133,21 @@ class Graded:
     def graded(self) -> bool:
         return not self.error
 
+    def as_dict(self) -> dict:
+        """The row as the report writes it, each text cut to :data:`MAX_TEXT` characters (a
+        learner's error message can be megabytes long)."""
+        return {"notebook": self.notebook, "graded": self.graded, "score": self.score, "max_score": self.max_score,
+                "error": _capped(self.error), "problems": [_capped(p) for p in self.problems],
+                "exercises": [{**asdict(r), "message": _capped(r.message)} for r in self.results]}
+
+
+#: The longest text a report row carries for one message.
+MAX_TEXT = 2000
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else f"{text[:MAX_TEXT]}… ({len(text) - MAX_TEXT:,} more characters cut)"
+
 
 def tampered(submitted: NotebookNode, edition: NotebookNode) -> list[str]:
     """The locked cells of ``edition`` (nbgrader's checksums) that ``submitted`` changed or lost."""
@@ -204,15 +219,45 @@ def _check(kernel: LearnerKernel, exercise: Exercise, source: str, trusted: dict
     return Result(exercise.label, exercise.grade_id or "", exercise.points, exercise.points, output.getvalue().strip())
 
 
-def grade(submission: Path, source: Path | None = None, *, limits: Limits = Limits()) -> Graded:
+@dataclass(frozen=True)
+class Source:
+    """An instructor notebook as grading uses it, read once, before any learner code runs (so
+    that no submission can change what the next one is graded against): the notebook, its
+    checked exercises, its student edition and the imports its check cells use."""
+
+    path: Path
+    notebook: NotebookNode
+    exercises: list[Exercise]
+    edition: NotebookNode
+    trusted: dict
+
+    @classmethod
+    def read(cls, path: Path) -> "Source":
+        """Raises NotebookError (or FormatError) for a notebook that is missing, broken, or has
+        no solutions to grade against (a student edition)."""
+        path = Path(path)
+        if not path.exists():
+            raise NotebookError(path, "does not exist: name the instructor notebook with --source")
+        notebook = read(path)
+        found = [e for e in exercises(notebook) if e.kind == "code"]
+        if not found or any(notebook.cells[e.solution_cell].source.strip() == CODE_STUB for e in found):
+            raise NotebookError(path, "has no solutions to grade against (a student or exercise edition?): "
+                                "name the instructor notebook, chapters/NN_*.ipynb, with --source")
+        return cls(path, notebook, found, student_edition(notebook), _trusted_namespace(notebook, found))
+
+
+def grade(submission: Path, source: Path | Source | None = None, *, limits: Limits = Limits(),
+          hidden: list[Path] = ()) -> Graded:
     """Grade a learner's notebook; it is never trusted.
 
     Only its solution cells count, matched by grade_id: they go into a fresh student edition of
     ``source`` (default: the chapter with the same file name), whose exercise section, check
-    cells left out, runs in a kernel of the learner's own (:mod:`coursework.sandbox`). Each
-    check cell then runs *here*, taken from ``source``, given stand-ins that call the learner's
-    functions in that kernel and get back data only: learner code cannot reach a check. Locked
-    cells changed in the submission are reported (their changes count for nothing).
+    cells left out, runs in a kernel of the learner's own (:mod:`coursework.sandbox`: its own
+    folder and namespaces; ``hidden``, files it must not see, such as the class's other
+    submissions). Each check cell then runs *here*, taken from ``source``, given stand-ins that
+    call the learner's functions in that kernel and get back data only: learner code cannot
+    reach a check. Locked cells changed in the submission are reported (their changes count for
+    nothing). To grade several submissions, read each :class:`Source` once, first.
 
     A submission that cannot be read, or runs past ``limits.submission``, gets a row with
     ``error`` set; a cell that raises or runs past ``limits.cell`` costs its exercise only.
@@ -221,29 +266,27 @@ def grade(submission: Path, source: Path | None = None, *, limits: Limits = Limi
         NotebookError, FormatError: ``source`` is missing or not a valid instructor notebook.
     """
     submission = Path(submission)
-    source = Path(source) if source else CHAPTERS / submission.name
-    if not source.exists():
-        raise NotebookError(source, "does not exist: name the instructor notebook with --source")
-    instructor, started = read(source), time.monotonic()
-    found = [e for e in exercises(instructor) if e.kind == "code"]
-    row = Graded(str(submission), max_score=sum(e.points for e in found))
+    if not isinstance(source, Source):
+        source = Source.read(Path(source) if source else CHAPTERS / submission.name)
+    started = time.monotonic()
+    row = Graded(str(submission), max_score=sum(e.points for e in source.exercises))
     deadline = started + limits.submission
     try:
         submitted = read(submission)
     except NotebookError as error:
         row.error = str(error)
         return row
-    edition = student_edition(source)
+    edition = copy.deepcopy(source.edition)
     row.problems += [f"{submission}, {p}; it is graded with the instructor's" for p in tampered(submitted, edition)]
     answers = {grader(c).get("grade_id"): (i, c.source) for i, c in enumerate(submitted.cells)
                if grader(c).get("solution") and c.cell_type == "code"}
     for cell in edition.cells:
         if grader(cell).get("solution") and grader(cell).get("grade_id") in answers:
             cell.source = answers[grader(cell)["grade_id"]][1]
-    trusted = _trusted_namespace(instructor, found)
     cells = _learner_cells(edition)
-    kernel = LearnerKernel([c.source for _, c in cells], source.parent, cell_timeout=limits.cell, deadline=deadline,
-                           limited={k for k, (_, c) in enumerate(cells) if grader(c).get("solution")})
+    kernel = LearnerKernel([c.source for _, c in cells], cell_timeout=limits.cell, deadline=deadline,
+                           limited={k for k, (_, c) in enumerate(cells) if grader(c).get("solution")},
+                           hidden=[*hidden, source.path])
     with kernel:
         try:
             runs = kernel.run()
@@ -261,18 +304,18 @@ def grade(submission: Path, source: Path | None = None, *, limits: Limits = Limi
             note = f"{where} {'raised ' if run.status == 'error' else ''}{run.message}"
             notes[grade_id] = f"its {note}"
             row.problems.append(f"{submission}, {note}")
-        for exercise in found:
+        for exercise in source.exercises:
             if time.monotonic() > deadline:
                 row.error = f"{submission}: ran past the {limits.submission:g} s limit for a submission; not graded"
                 return row
-            check = instructor.cells[exercise.check_cell].source
+            check = source.notebook.cells[exercise.check_cell].source
             if not kernel.alive:  # killed by the previous check: a new one, before this check's clock starts
                 try:
                     kernel.revive()
                 except (LearnerTimeout, LearnerDied) as error:
                     row.error = f"{submission}: its kernel could not be restarted ({error}); not graded"
                     return row
-            result = _check(kernel, exercise, check, trusted, min(deadline, time.monotonic() + limits.cell),
+            result = _check(kernel, exercise, check, source.trusted, min(deadline, time.monotonic() + limits.cell),
                             notes.get(f"{exercise.label}-solution", ""))
             row.results.append(result)
     return row

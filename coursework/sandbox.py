@@ -10,9 +10,10 @@ numbers, strings, tuples, lists, dicts), read with ``torch.load(weights_only=Tru
 no object of the learner's choosing. Whatever the learner's code does to its own kernel, the
 check that judges it is the instructor's, in a process it cannot reach from Python.
 
-What this does not stop: code that attacks the machine (files, other processes). The kernel
-runs as the grading user; for a class you do not trust, run grading in a container (the
-instructors' page shows how).
+Where it runs. Each kernel starts in a fresh temporary folder, in namespaces of its own where the
+machine allows it (:mod:`coursework.isolation`): it cannot signal the grader, write outside its
+folder, or leave a process behind; :meth:`LearnerKernel.close` ends it with everything it
+started.
 
 Time limits. Every request to the kernel has a deadline; past it the kernel is killed (an
 interrupt cannot stop every loop) and :class:`LearnerTimeout` is raised; a kernel that dies
@@ -23,6 +24,7 @@ Exception`` (which turns a learner's error into advice) lets them through to the
 from __future__ import annotations
 
 import queue
+import shutil
 import subprocess
 import tempfile
 import time
@@ -30,6 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from jupyter_client import KernelManager
+from torch import nn
+
+from .isolation import kernel_environment, kernel_prefix
 
 __all__ = ["LearnerTimeout", "LearnerDied", "CellRun", "LearnerKernel", "LearnerFunction"]
 
@@ -37,6 +43,19 @@ __all__ = ["LearnerTimeout", "LearnerDied", "CellRun", "LearnerKernel", "Learner
 MAX_RESULT_BYTES = 256 * 2**20
 
 _TYPE = "__coursework_type__"
+_MODULE = "__coursework_module__"
+
+#: The modules a check may hand to a learner's function, sent as (class, constructor arguments,
+#: weights): ``torch.load(weights_only=True)`` builds no module, so the kernel builds its own.
+_MODULE_ARGUMENTS = {
+    nn.GRUCell: lambda m: {"input_size": m.input_size, "hidden_size": m.hidden_size, "bias": m.bias},
+    nn.LSTMCell: lambda m: {"input_size": m.input_size, "hidden_size": m.hidden_size, "bias": m.bias},
+    nn.RNNCell: lambda m: {"input_size": m.input_size, "hidden_size": m.hidden_size, "bias": m.bias,
+                           "nonlinearity": m.nonlinearity},
+    nn.Linear: lambda m: {"in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None},
+    nn.Embedding: lambda m: {"num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim,
+                             "padding_idx": m.padding_idx},
+}
 
 # Defined in the kernel after the learner's cells ran (so that they cannot have replaced it; if
 # learner code replaces it later, it can only change what the learner's function returns).
@@ -54,12 +73,25 @@ def __coursework_encode__(value):
     return {{{_TYPE!r}: type(value).__name__}}
 
 
+def __coursework_module__(value):
+    import torch
+    if isinstance(value, dict) and set(value) == {{{_MODULE!r}, "arguments", "weights"}}:
+        module = getattr(torch.nn, value[{_MODULE!r}])(**value["arguments"])
+        module.load_state_dict(value["weights"])
+        return module
+    if isinstance(value, (tuple, list)):
+        return type(value)(__coursework_module__(v) for v in value)
+    if isinstance(value, dict):
+        return {{k: __coursework_module__(v) for k, v in value.items()}}
+    return value
+
+
 def __coursework_call__(name, inputs_path, output_path):
     import torch
-    inputs = torch.load(inputs_path, weights_only=True)
+    inputs = __coursework_module__(torch.load(inputs_path, weights_only=True))
     try:
         returned = globals()[name](*inputs["args"], **inputs["kwargs"])
-        answer = {{"returned": __coursework_encode__(returned), "inputs": inputs}}
+        answer = {{"returned": __coursework_encode__(returned), "inputs": __coursework_encode__(inputs)}}
     except BaseException as error:  # SystemExit and KeyboardInterrupt are the learner's too
         answer = {{"raised": [type(error).__name__, str(error)[:2000]]}}
     try:
@@ -100,6 +132,23 @@ class CellRun:
     message: str = ""
 
 
+def _encode_modules(value: object) -> object:
+    """``value`` with each module a check hands over (:data:`_MODULE_ARGUMENTS`) as data."""
+    if isinstance(value, nn.Module):
+        arguments = _MODULE_ARGUMENTS.get(type(value))
+        if arguments is None:
+            raise TypeError(f"a check can hand the learner's function a module of "
+                            f"{sorted(c.__name__ for c in _MODULE_ARGUMENTS)}, not a {type(value).__name__}: "
+                            "add it to coursework.sandbox._MODULE_ARGUMENTS")
+        return {_MODULE: type(value).__name__, "arguments": arguments(value),
+                "weights": {k: v.detach().clone() for k, v in value.state_dict().items()}}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_encode_modules(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _encode_modules(v) for k, v in value.items()}
+    return value
+
+
 def _decode(value: object) -> object:
     """The kernel's data as the check sees it; a type it could not send becomes an empty object
     of a class with its name, so that a check says "returned ndarray"."""
@@ -112,24 +161,39 @@ def _decode(value: object) -> object:
     return value
 
 
+class _IsolatedKernelManager(KernelManager):
+    """A kernel manager whose kernel starts behind ``prefix`` (:func:`coursework.isolation.kernel_prefix`)."""
+
+    prefix: list[str] = []
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return [*self.prefix, *super().format_kernel_cmd(extra_arguments)]
+
+
 class LearnerKernel:
-    """A Jupyter kernel that runs ``cells`` (the learner's code) in ``cwd``, then answers calls.
+    """A Jupyter kernel that runs ``cells`` (the learner's code), then answers calls.
 
-    The cells whose index is in ``limited`` (default: all) have ``cell_timeout`` seconds each; the
-    others (the instructor's imports) only the submission's ``deadline``.
+    It works in a fresh temporary folder, removed on :meth:`close`, isolated from the machine
+    where :mod:`coursework.isolation` can (``hidden``: files it must not see, such as the other
+    submissions of the batch). The cells whose index is in ``limited`` (default: all) have
+    ``cell_timeout`` seconds each; the others (the instructor's imports) only the submission's
+    ``deadline``.
 
-    Use as a context manager; :meth:`close` kills it. After a timeout or death, :meth:`revive`
-    starts a new kernel and runs again the cells that ran without trouble the first time.
+    Use as a context manager; :meth:`close` kills it and everything it started. After a timeout or
+    death, :meth:`revive` starts a new kernel and runs again the cells that ran without trouble
+    the first time.
     """
 
-    def __init__(self, cells: list[str], cwd: Path, *, cell_timeout: float, deadline: float,
-                 limited: set[int] | None = None) -> None:
-        self.cells, self.cwd, self.cell_timeout, self.deadline = cells, cwd, cell_timeout, deadline
+    def __init__(self, cells: list[str], *, cell_timeout: float, deadline: float,
+                 limited: set[int] | None = None, hidden: list[Path] = ()) -> None:
+        self.cells, self.cell_timeout, self.deadline = cells, cell_timeout, deadline
         self.limited = set(range(len(cells))) if limited is None else limited  # cells under cell_timeout
+        self.hidden = list(hidden)
         self.runs: list[CellRun] = []
         self.alive = False
-        self._manager = self._client = None
-        self._folder = tempfile.TemporaryDirectory(prefix="coursework-grade-")
+        self._manager: KernelManager | None = None
+        self._client = None
+        self.folder = Path(tempfile.mkdtemp(prefix="coursework-grade-"))
         self._calls = 0
 
     def __enter__(self) -> "LearnerKernel":
@@ -137,20 +201,24 @@ class LearnerKernel:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-        self._folder.cleanup()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     # --- the kernel's life ----------
 
     def _start(self) -> None:
-        from jupyter_client import KernelManager
-        self._manager = KernelManager(kernel_name="python3")
-        self._manager.start_kernel(cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._client = self._manager.client()
+        manager = _IsolatedKernelManager(kernel_name="python3", connection_file=str(self.folder / "kernel.json"))
+        manager.prefix = kernel_prefix(self.folder, self.hidden)
+        self._manager = manager
+        manager.start_kernel(cwd=str(self.folder), env=kernel_environment(self.folder),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._client = manager.client()
         self._client.start_channels()
         self._client.wait_for_ready(timeout=max(1.0, min(120.0, self.deadline - time.monotonic())))
         self.alive = True
 
     def close(self) -> None:
+        """Kill the kernel: in a namespace (:mod:`coursework.isolation`), its first process, and
+        with it every process the submission started."""
         if self._client is not None:
             self._client.stop_channels()
         if self._manager is not None and self._manager.has_kernel:
@@ -230,7 +298,7 @@ class LearnerKernel:
 
     def _file(self, stem: str) -> Path:
         self._calls += 1
-        return Path(self._folder.name) / f"{stem}-{self._calls}.pt"
+        return self.folder / f"{stem}-{self._calls}.pt"
 
     def _answer(self, path: Path) -> object:
         if not path.exists():
@@ -254,7 +322,7 @@ class LearnerKernel:
             self.revive()
         sent, out = self._file("inputs"), self._file("answer")
         inputs = {"args": list(args), "kwargs": kwargs}
-        torch.save(inputs, sent)
+        torch.save(_encode_modules(inputs), sent)
         self._execute(_HELPERS + f"\n__coursework_call__({name!r}, {str(sent)!r}, {str(out)!r})",
                       deadline - time.monotonic())
         answer = self._answer(out)

@@ -83,6 +83,17 @@ def _page_without_table(tmp: Path) -> list[str]:
     return ["--chapters", str(tmp / "src"), "table", "--write", str(tmp / "page.md")]
 
 
+def _student_source(tmp: Path) -> list[str]:
+    (tmp / "student").mkdir()
+    nbformat.write(coursework.student_edition(FIXTURE), tmp / "student" / NAME)
+    return ["grade", str(tmp / "src" / NAME), "--source", str(tmp / "student" / NAME)]
+
+
+def _existing_report(tmp: Path) -> list[str]:
+    (tmp / "report.jsonl").write_text("last week's grades\n", "utf-8")
+    return ["grade", str(tmp / "src" / NAME), "--report", str(tmp / "report.jsonl")]
+
+
 TRUNCATED = nbformat.writes(FIXTURE)[:500]
 NOT_A_NOTEBOOK = json.dumps([1, 2])
 NO_CELL_TYPE = json.dumps({"cells": [{"source": "x = 1"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
@@ -130,7 +141,21 @@ CASES = {
         lambda t: ["--chapters", str(t), "grade", _notebook(t, nbformat.writes(FIXTURE), "ada.ipynb")],
         FOUND_PROBLEMS, ["ada.ipynb", "NOT GRADED", "does not exist", "--source"]),
     "grade: a time limit of zero": (
-        lambda t: ["grade", str(t / "src" / NAME), "--timeout", "0"], CANNOT, ["--timeout", "must be positive"]),
+        lambda t: ["grade", str(t / "src" / NAME), "--timeout", "0"], CANNOT,
+        ["--timeout", "must be a positive number of seconds", "got 0"]),
+    "grade: a time limit that is not a number": (  # nan compares False with everything: it disabled the limit
+        lambda t: ["grade", str(t / "src" / NAME), "--timeout", "nan"], CANNOT,
+        ["--timeout", "must be a positive number of seconds", "got nan"]),
+    "grade: an endless cell limit": (
+        lambda t: ["grade", str(t / "src" / NAME), "--cell-timeout", "inf"], CANNOT,
+        ["--cell-timeout", "must be a positive number of seconds", "got inf"]),
+    "grade: a student edition as --source": (_student_source, CANNOT, ["has no solutions", "student", "--source"]),
+    "grade: a report file that exists": (_existing_report, CANNOT, ["report.jsonl exists", "--force"]),
+    "validate: a chapters folder that does not exist": (
+        lambda t: ["--chapters", str(t / "nowhere"), "validate"], CANNOT, ["nowhere", "is not a folder", "--chapters"]),
+    "validate: a chapters folder without chapters": (
+        lambda t: (t / "empty").mkdir() or ["--chapters", str(t / "empty"), "validate"], CANNOT,
+        ["empty", "holds no chapter notebooks", "--chapters"]),
     "table: a page without the table's markers": (_page_without_table, CANNOT, ["page.md", "no exercises table"]),
 }
 
@@ -154,6 +179,8 @@ def test_bad_input_gets_one_line_naming_it(case, tmp_path, capsys, monkeypatch):
     if status == CANNOT:
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
     assert (tmp_path / "src" / NAME).read_bytes() == before, "the source was changed"
+    if case == "grade: a report file that exists":
+        assert (tmp_path / "report.jsonl").read_text("utf-8") == "last week's grades\n"
     if (tmp_path / "out" / NAME).exists() and case == "an edition already in --out":
         assert (tmp_path / "out" / NAME).read_text("utf-8") == "a learner's work"
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 
 import nbformat
 
@@ -39,3 +43,38 @@ def test_chapters_option_names_the_folder(tmp_path, capsys):
     assert "✓ 1 notebooks follow the format" in capsys.readouterr().out
     assert main(["--chapters", str(tmp_path), "student-edition", "--out", str(tmp_path / "student")]) == 0
     assert (tmp_path / "student" / "99_fixture.ipynb").exists()
+
+
+def test_a_row_is_in_the_report_as_soon_as_it_is_graded_and_a_killed_grader_leaves_no_kernel(tmp_path):
+    """The grader killed from outside mid-batch: the rows graded before are in the report, and the
+    learner's kernel it was running dies with it (nothing of the class keeps running)."""
+    nbformat.write(FIXTURE, tmp_path / "99_fixture.ipynb")
+    nbformat.write(submission(), tmp_path / "ada.ipynb")
+    looping = submission()
+    next(c for c in looping.cells if c.metadata.get("nbgrader", {}).get("solution")).source = \
+        "import subprocess, time\nsubprocess.Popen(['sleep', '876.5432'])\nwhile True:\n    time.sleep(0.1)"
+    nbformat.write(looping, tmp_path / "bob.ipynb")
+    report = tmp_path / "report.jsonl"
+    grader = subprocess.Popen([sys.executable, "-m", "coursework", "grade", str(tmp_path / "ada.ipynb"),
+                               str(tmp_path / "bob.ipynb"), "--source", str(tmp_path / "99_fixture.ipynb"),
+                               "--report", str(report), "--cell-timeout", "120"],
+                              cwd=coursework.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not _running("876.5432"):
+            time.sleep(0.2)
+        assert _running("876.5432"), "the second submission's kernel never started"
+    finally:
+        grader.kill()
+        grader.wait()
+    (row,) = [json.loads(line) for line in report.read_text("utf-8").splitlines()]
+    assert row["notebook"].endswith("ada.ipynb") and row["score"] == 2.0
+    deadline = time.monotonic() + 5
+    while _running("876.5432") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running("876.5432"), "the learner's kernel outlived the grader"
+
+
+def _running(marker: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    return [pid for pid in found if pid != str(os.getpid())]

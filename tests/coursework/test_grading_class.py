@@ -1,14 +1,18 @@
 """Grading a class: every submission graded on its own, each bad one gets a row saying what went
-wrong, none hangs, and none fakes its grade.
+wrong, none hangs, none fakes its grade, and none reaches another or the grader.
 
 One ``grade`` command runs the whole class (``CLASS``: a learner's solution cell for ex-99-scores,
 2 points, in the fixture's student edition, or the raw text of the file) with short limits, and
-the test asserts every row and that the whole run ends within a bound set by those limits.
+the test asserts every row, that the whole run ends within a bound set by those limits, and that
+the report file holds every row. The class ends with attacks on the grader and on the other
+submissions (``ATTACKS``: a process left running, the instructor's notebook rewritten, the
+grader killed or stopped, another learner's answer read), then a correct submission again.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import nbformat
@@ -16,6 +20,8 @@ import pytest
 
 import coursework
 from coursework.__main__ import FOUND_PROBLEMS, main
+from coursework.grading import MAX_TEXT
+from coursework.isolation import isolation
 from under_test import FIXTURE, SCORES
 
 NONE = "def dot_product_scores(query, keys):\n    return None  # wrong: the checks must say so\n"
@@ -45,11 +51,59 @@ CLASS = {
                          ["kernel died"]),
     "edits the check cell": ("edit-check", 0.0, ["the locked cell ex-99-scores-check was changed",
                                                  "is not implemented yet"]),
+    "raises a 10 MB error": ("raise ValueError('x' * 10_000_000)", 0.0, ["more characters cut"]),
 }
+
+# The attacks: what each learner's cell does, given SOURCE (the instructor notebook's path) and
+# CORRECT (the first correct submission's path). Before isolation, the detacher's process made the
+# next submissions' answer files into folders (both scored 0), the rewriter made an untouched
+# submission score 2/2, and the killer and the stopper ended or froze the whole batch.
+DETACHER = (  # runs until killed, making every answer file of every grading folder a folder
+    "import glob, os, time  # coursework-test-detacher\n"
+    "while True:\n"
+    "    for folder in glob.glob('/tmp/coursework-grade-*'):\n"
+    "        for n in range(1, 40):\n"
+    "            for stem in ('lookup', 'inputs', 'answer'):\n"
+    "                try:\n"
+    "                    os.makedirs(f'{folder}/{stem}-{n}.pt', exist_ok=True)\n"
+    "                except OSError:\n"
+    "                    pass\n"
+    "    time.sleep(0.05)\n")
+DETACH = f"import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', {DETACHER!r}], start_new_session=True)\n"
+REWRITE = """import json
+notebook = json.load(open(SOURCE))
+for cell in notebook["cells"]:
+    if cell["metadata"].get("nbgrader", {}).get("grade_id") == "ex-99-scores-check":
+        cell["source"] = "print('✓ dot_product_scores is correct')"
+json.dump(notebook, open(SOURCE, "w"))
+"""
+COPY = ("import json\nexec(next(c['source'] for c in json.load(open(CORRECT))['cells']"
+        " if c['cell_type'] == 'code' and 'def dot_product_scores' in c['source']))")
+ATTACKS = {
+    # Its process makes its own answer files folders (IsADirectoryError), or not yet: either way 0.
+    "leaves a process running": (NONE + DETACH, 0.0, []),
+    "correct after the detacher": (SCORES, 2.0, ["✓ dot_product_scores is correct"]),
+    "rewrites the instructor's check": (NONE + REWRITE, 0.0, ["should return a torch.Tensor"]),
+    "untouched after the rewriter": (None, 0.0, ["is not implemented yet"]),
+    "kills its parent": ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + SCORES, 0.0,
+                         ["the kernel died while this cell ran"]),
+    "kills every process it may": ("import os, signal\nos.kill(-1, signal.SIGKILL)\n" + SCORES, 0.0,
+                                   ["is not defined"]),
+    # In its namespace the kernel has no parent (0): the stop reaches its own process group, whose
+    # first process ignores it, and the correct function after it scores.
+    "stops its parent": ("import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\n" + SCORES, 2.0, ["✓"]),
+    "copies another learner's answer": (COPY, 0.0, ["PermissionError"]),
+    "correct at the end": (SCORES, 2.0, ["✓ dot_product_scores is correct"]),
+}
+CLASS |= ATTACKS
+
+
+def _path(tmp_path, name: str):
+    return tmp_path / f"{name.replace(' ', '_').replace(chr(39), '')}.ipynb"
 
 
 def _write(tmp_path, name: str, solution: object):
-    path = tmp_path / f"{name.replace(' ', '_')}.ipynb"
+    path = _path(tmp_path, name)
     if isinstance(solution, dict):
         path.write_text(solution["file"], "utf-8")
         return path
@@ -57,7 +111,9 @@ def _write(tmp_path, name: str, solution: object):
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id == "ex-99-scores-solution" and solution not in (None, "edit-check"):
-            cell.source = solution
+            cell.source = solution if name not in ATTACKS else (
+                f"SOURCE, CORRECT = {str(tmp_path / '99_fixture.ipynb')!r}, {str(_path(tmp_path, 'correct'))!r}\n"
+                + solution)
         if grade_id == "ex-99-scores-check" and solution == "edit-check":
             cell.source = "print('✓ dot_product_scores is correct')"
     nbformat.write(nb, path)
@@ -66,8 +122,10 @@ def _write(tmp_path, name: str, solution: object):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    assert not isolation(), isolation()  # the attacks below would reach the test run itself
     tmp_path = tmp_path_factory.mktemp("class")
     nbformat.write(FIXTURE, tmp_path / "99_fixture.ipynb")
+    source = (tmp_path / "99_fixture.ipynb").read_bytes()
     paths = [_write(tmp_path, name, solution) for name, (solution, _, _) in CLASS.items()]
     started = time.monotonic()
     from contextlib import redirect_stdout
@@ -75,8 +133,14 @@ def graded(tmp_path_factory):
     out = StringIO()
     with redirect_stdout(out):
         status = main(["grade", *map(str, paths), "--source", str(tmp_path / "99_fixture.ipynb"), "--json",
-                       "--cell-timeout", str(CELL), "--timeout", str(SUBMISSION)])
-    return status, time.monotonic() - started, dict(zip(CLASS, json.loads(out.getvalue())))
+                       "--cell-timeout", str(CELL), "--timeout", str(SUBMISSION),
+                       "--report", str(tmp_path / "report.jsonl")])
+    seconds = time.monotonic() - started
+    assert (tmp_path / "99_fixture.ipynb").read_bytes() == source, "a submission changed the instructor's notebook"
+    report = [json.loads(line) for line in (tmp_path / "report.jsonl").read_text("utf-8").splitlines()]
+    printed = json.loads(out.getvalue())
+    assert report == printed, "the report file and the printed report differ"
+    return status, seconds, dict(zip(CLASS, printed))
 
 
 def test_the_class_ends_within_its_limits_and_the_exit_status_names_the_failure(graded):
@@ -100,3 +164,15 @@ def test_every_submission_gets_the_right_row(name, graded):
     assert (scores["grade_id"], scores["score"]) == ("ex-99-scores-check", points), said
     assert weights["score"] == 0.0 and "is not implemented yet" in weights["message"], said
     assert row["score"] == points
+
+
+def test_no_process_of_the_class_outlives_the_batch(graded):
+    running = subprocess.run(["pgrep", "-f", "coursework-test-detacher"], capture_output=True, text=True).stdout
+    assert not running.split(), f"the detacher's process still runs: {running}"
+
+
+def test_no_row_carries_more_than_its_cap(graded):
+    _, _, rows = graded
+    texts = [t for row in rows.values() for t in [row["error"], *row["problems"]] + [
+        e["message"] for e in row["exercises"]]]
+    assert max(map(len, texts)) < MAX_TEXT + 100

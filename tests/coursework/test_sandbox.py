@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import time
 
-from coursework.sandbox import LearnerKernel
+import subprocess
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import coursework
+from coursework.isolation import isolation
+from coursework.sandbox import LearnerFunction, LearnerKernel
 
 ABORT_AFTER_EVERY_ERROR = """
 kernel = get_ipython().kernel
@@ -32,7 +40,7 @@ def _reply_status(kernel: LearnerKernel, code: str, **options: object) -> str:
 
 def test_a_cell_after_one_that_raised_runs_even_when_the_kernel_aborts_after_errors(tmp_path):
     cells = [ABORT_AFTER_EVERY_ERROR, "raise ValueError('my bug')", "after = 1", "def attention_weights(): pass"]
-    with LearnerKernel(cells, tmp_path, cell_timeout=30, deadline=time.monotonic() + 120) as kernel:
+    with LearnerKernel(cells, cell_timeout=30, deadline=time.monotonic() + 120) as kernel:
         runs = kernel.run()
         assert [(run.status, run.message) for run in runs] == [
             ("ok", ""), ("error", "ValueError: my bug"), ("ok", ""), ("ok", "")]
@@ -44,8 +52,70 @@ def test_a_cell_after_one_that_raised_runs_even_when_the_kernel_aborts_after_err
 
 
 def test_a_cell_the_kernel_did_not_run_is_not_counted_as_run(tmp_path, monkeypatch):
-    with LearnerKernel(["x = 1"], tmp_path, cell_timeout=30, deadline=time.monotonic() + 120) as kernel:
+    with LearnerKernel(["x = 1"], cell_timeout=30, deadline=time.monotonic() + 120) as kernel:
         monkeypatch.setattr(kernel, "_execute", lambda code, limit: {"status": "aborted"})
         kernel.alive = True  # no kernel is started: _execute is replaced
         run = kernel._run_cell(0, "x = 1")
     assert (run.status, run.message) == ("error", "the kernel did not run it (its reply: aborted)")
+
+
+# Each cell records what the learner's code can reach; the kernel must not be able to reach anything
+# outside its folder. A marker in a detached process's command line finds it from outside.
+DETACHED = "import subprocess\ndetached = subprocess.Popen(['sleep', '987.6543'], start_new_session=True).pid"
+REACH = """
+import os, signal
+parent = os.getppid()
+def attempt(action):
+    try:
+        action()
+        return "done"
+    except OSError as error:
+        return type(error).__name__
+wrote_course = attempt(lambda: open(COURSE, "a").write("x"))
+read_hidden = attempt(lambda: open(HIDDEN).read())
+wrote_here = attempt(lambda: open("mine.txt", "w").write("x"))
+processes = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+signalled_everyone = attempt(lambda: os.kill(-1, signal.SIGCONT))
+"""
+
+
+def _running(marker: str) -> list[str]:
+    return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+
+
+def test_the_kernel_works_alone_in_its_folder_and_takes_everything_it_started_with_it(tmp_path):
+    assert not isolation(), isolation()  # the course's machines can isolate kernels: the rest depends on it
+    hidden = tmp_path / "another_learner.ipynb"
+    hidden.write_text("another learner's answers", "utf-8")
+    course = Path(coursework.__file__).parent / "grading.py"
+    before = course.read_bytes()
+    cells = [f"COURSE, HIDDEN = {str(course)!r}, {str(hidden)!r}", DETACHED, REACH]
+    with LearnerKernel(cells, cell_timeout=30, deadline=time.monotonic() + 120, hidden=[hidden]) as kernel:
+        assert [run.status for run in kernel.run()] == ["ok", "ok", "ok"]
+        names = ["parent", "wrote_course", "read_hidden", "wrote_here", "processes", "signalled_everyone"]
+        seen = {name: value for name, (_, value) in kernel.lookup(names).items()}
+        assert _running("987.6543"), "the detached process should run while its kernel does"
+        folder = kernel.folder
+        assert (folder / "mine.txt").read_text() == "x"
+    assert seen["parent"] == 0  # the first process of its own PID namespace: no parent to signal
+    assert seen["wrote_course"] == "OSError" and course.read_bytes() == before  # read-only file system
+    assert seen["read_hidden"] == "PermissionError"
+    assert seen["wrote_here"] == "done"
+    assert len(seen["processes"]) <= 3, seen["processes"]  # itself, the detached sleep, perhaps ipykernel's helper
+    deadline = time.monotonic() + 5
+    while _running("987.6543") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running("987.6543"), "the detached process outlived its kernel"
+    assert not folder.exists()
+
+
+def test_a_module_handed_to_the_learner_arrives_as_the_same_module(tmp_path):
+    cells = ["import torch\ndef step(x, cell):\n    return cell(x), type(cell).__name__"]
+    torch.manual_seed(0)
+    cell = nn.GRUCell(3, 2)
+    x = torch.randn(4, 3)
+    with LearnerKernel(cells, cell_timeout=30, deadline=time.monotonic() + 120) as kernel:
+        kernel.run()
+        state, kind = LearnerFunction(kernel, "step", time.monotonic() + 30)(x, cell=cell)
+    assert kind == "GRUCell"
+    torch.testing.assert_close(state, cell(x).detach())
