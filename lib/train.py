@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import random
 import tempfile
@@ -29,6 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ._validate import require_int
 from .data import PAD, Batch, Vocab
 from .fingerprint import training_fingerprint
 from .paths import cache_dir
@@ -124,15 +124,19 @@ def _cycle(loader: Iterable[Batch]) -> Iterable[Batch]:
             )
 
 
-def _check_settings(steps: int, lr: float, clip: float, eval_every: int, log_every: int) -> None:
+def _check_settings(steps: int, lr: float, final_lr_fraction: float, clip: float, eval_every: int,
+                    log_every: int) -> None:
     """Refuse settings that would train forever, never clip, or diverge from the first step."""
     for name, value, least in (("steps", steps, 1), ("log_every", log_every, 1),
                                ("eval_every", eval_every, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-            raise ValueError(f"{name} must be an int >= {least} (a count of optimiser steps), got "
-                             f"{value!r} ({type(value).__name__})")
+        require_int(name, value, least, "a count of optimiser steps")
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite positive number, got {lr!r}")
+    # Outside [0, 1] the cosine ends below zero or above lr: a negative rate climbs the loss.
+    if isinstance(final_lr_fraction, bool) or not isinstance(final_lr_fraction, (int, float)) or not (
+            0 <= final_lr_fraction <= 1):  # NaN fails the comparison too
+        raise ValueError(f"final_lr_fraction must be a number in [0, 1] (the learning rate ends at "
+                         f"lr * final_lr_fraction), got {final_lr_fraction!r}")
     if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0:
         raise ValueError(f"clip (the gradient-norm limit) must be a positive number, got {clip!r}; "
                          "use float('inf') to train without clipping")
@@ -164,7 +168,8 @@ def fit(
         steps: optimiser steps (a count, not a time budget, so that runs repeat exactly).
         lr, clip: Adam's learning rate, and the gradient-norm clip.
         final_lr_fraction: the learning rate follows a cosine from ``lr`` down to
-            ``lr * final_lr_fraction`` at the last step, so the final weights do not jitter.
+            ``lr * final_lr_fraction`` (a number in [0, 1]) at the last step, so the final weights
+            do not jitter.
         device: where to train; chosen by :func:`pick_device` when None.
         evaluate: called as ``evaluate(model)`` (in eval mode, no grad) every ``eval_every``
             steps and at the end; its metrics land in ``History.evals``.
@@ -181,7 +186,7 @@ def fit(
     Returns:
         the :class:`History`.
     """
-    _check_settings(steps, lr, clip, eval_every, log_every)
+    _check_settings(steps, lr, final_lr_fraction, clip, eval_every, log_every)
     device = pick_device(device)
     if cache is None:
         with _denormals_flushed(device):

@@ -29,7 +29,7 @@ from lib.data import Vocab, collate_batch, make_loader
 from lib.decoding import sequence_log_probs, translate
 from lib.models import build_model
 from lib.tasks import date_pairs, encode_date, random_dates, reversal_pairs
-from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs
+from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
 from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint
 from tiny import VOCAB, first_batch, tiny_dataset
 
@@ -193,6 +193,15 @@ CASES = [
      [MIRROR_ENV, "a file, not a folder"]),
     ("mirror argument is a file", mirror_argument_is_a_file, TatoebaNotFoundError,
      ["mirror= argument", "a file, not a folder"]),
+    # Issue 20, 6: settings that trained or split silently wrong
+    ("fit final_lr_fraction=-1", without_files(lambda: train(final_lr_fraction=-1)), ValueError,
+     ["final_lr_fraction must be a number in [0, 1]", "got -1"]),
+    ("fit final_lr_fraction=nan", without_files(lambda: train(final_lr_fraction=math.nan)), ValueError,
+     ["final_lr_fraction", "[0, 1]", "nan"]),
+    ("split_indices NaN fraction", without_files(lambda: split_indices(
+        [("a", "b"), ("c", "d")], (math.nan, 0.1, 0.1))), ValueError, ["fractions must be three finite", "nan"]),
+    ("split_indices NaN validation fraction", without_files(lambda: split_indices(
+        [("a", "b")], (0.9, math.nan, 0.1))), ValueError, ["finite non-negative", "summing to 1", "nan"]),
 ]
 
 
@@ -208,7 +217,7 @@ def test_bad_input_gets_a_clear_error(call, error_type, words, tmp_path, monkeyp
 
 def test_the_table_covers_each_bad_input_once():
     names = [case[0] for case in CASES]
-    assert len(names) == len(set(names)) == 38
+    assert len(names) == len(set(names)) == 42
 
 
 # --- Bad inputs that must now work --------------------------------------------------------------
