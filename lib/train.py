@@ -106,6 +106,9 @@ def sequence_loss(logits: torch.Tensor, target_out: torch.Tensor) -> torch.Tenso
             f"logits (batch, tgt_len, vocab) and targets (batch, tgt_len) disagree: logits "
             f"{tuple(logits.shape)}, targets {tuple(target_out.shape)}"
         )
+    if target_out.shape[1] == 0:  # the mean over no tokens is NaN
+        raise ValueError(f"the targets are empty: tgt_len is 0 in shape {tuple(target_out.shape)}; "
+                         "every target needs at least <eos>")
     return F.cross_entropy(logits.flatten(0, 1).float(), target_out.flatten(), ignore_index=PAD)
 
 

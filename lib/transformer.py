@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from .attention import attention_weights, context_vector, dot_product_scores, weighted_values
 from .data import EOS, PAD, SOS, PairDataset, source_mask
 from .metrics import exact_match, predict, token_accuracy
-from .models import check_source
+from .models import check_max_len, check_source, check_target, check_token_ids
 from .recipes import TRANSFORMER, TransformerRecipe
 
 __all__ = [
@@ -254,6 +254,7 @@ class TransformerSeq2Seq(nn.Module):
     def encode(self, source: Tensor, source_lengths: Tensor) -> tuple[Tensor, Tensor]:
         """``source (B, T)`` -> memory ``(B, T, d)`` and the mask ``(B, T)``, True at real tokens."""
         check_source(source, source_lengths)
+        check_token_ids("source", source, self.source_embedding.num_embeddings)
         mask = source_mask(source_lengths, source.shape[1], source.device)
         memory = self.encoder(
             self._embed(self.source_embedding, source), src_key_padding_mask=~mask
@@ -274,12 +275,7 @@ class TransformerSeq2Seq(nn.Module):
         self, source: Tensor, source_lengths: Tensor, target_in: Tensor
     ) -> tuple[Tensor, None]:
         """Teacher-forced: logits ``(B, L, V)``; no weights (``nn.Transformer`` does not return them)."""
-        if not isinstance(target_in, Tensor) or target_in.dim() != 2 or target_in.shape[0] != source.shape[0]:
-            shape = tuple(target_in.shape) if isinstance(target_in, Tensor) else type(target_in).__name__
-            raise ValueError(
-                f"target_in must have shape (batch, tgt_len) with batch = {source.shape[0]} like "
-                f"the source {tuple(source.shape)}; got {shape}"
-            )
+        check_target(target_in, source, self.target_embedding.num_embeddings)
         memory, mask = self.encode(source, source_lengths)
         return self.decode(target_in, memory, mask), None
 
@@ -313,6 +309,7 @@ class TransformerSeq2Seq(nn.Module):
             tokens ``(B, L')`` (each row ends at its first EOS, then PAD) and the cross-attention
             weights ``(B, L', T)`` of the last decoder layer, ``L' <= max_len``.
         """
+        max_len = check_max_len(max_len)
         memory, mask = self.encode(source, source_lengths)
         batch = source.shape[0]
         prefix = torch.full((batch, 1), SOS, dtype=torch.long, device=source.device)

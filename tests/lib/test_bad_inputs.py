@@ -26,11 +26,13 @@ from torch.utils.data import DataLoader
 
 from lib.attention import AdditiveScore, GeneralScore, attend, dot_product_scores
 from lib.data import Vocab, collate_batch, make_loader
-from lib.decoding import sequence_log_probs, translate
+from lib.decoding import beam_search, sequence_log_probs, translate
 from lib.models import build_model
+from lib.recipes import TransformerRecipe
 from lib.tasks import date_pairs, encode_date, random_dates, reversal_pairs
 from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
-from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint
+from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint, sequence_loss
+from lib.transformer import build_transformer
 from tiny import VOCAB, first_batch, tiny_dataset
 
 TIME_LIMIT_S = 60  # per call; each takes well under a second when it behaves
@@ -62,6 +64,11 @@ def train(**settings):
     loader = settings.pop("loader") if "loader" in settings else make_loader(tiny_dataset(16), 8)
     net = settings.pop("net") if "net" in settings else model()
     return fit(net, loader, **{"steps": 2, "progress": False, "device": "cpu", **settings})
+
+
+def tiny_transformer():
+    recipe = TransformerRecipe(d_model=8, heads=2, encoder_layers=1, decoder_layers=1, feedforward=16)
+    return build_transformer(len(VOCAB), len(VOCAB), recipe)
 
 
 def nan_model():
@@ -202,6 +209,38 @@ CASES = [
         [("a", "b"), ("c", "d")], (math.nan, 0.1, 0.1))), ValueError, ["fractions must be three finite", "nan"]),
     ("split_indices NaN validation fraction", without_files(lambda: split_indices(
         [("a", "b")], (0.9, math.nan, 0.1))), ValueError, ["finite non-negative", "summing to 1", "nan"]),
+
+    # Issue 20, 9: token ids (out of the vocabulary, float), empty targets, max_len=0
+    ("Seq2Seq source id above the vocabulary", without_files(lambda: model()(
+        torch.tensor([[4, 99]]), torch.tensor([2]), torch.tensor([[1, 4]]))), ValueError,
+     ["token id 99 is outside the vocabulary of size 24"]),
+    ("Seq2Seq target id below 0", without_files(lambda: model()(
+        SOURCE, LENGTHS, torch.tensor([[1, -3]]))), ValueError, ["target_in", "token id -3 is outside the vocabulary"]),
+    ("Transformer source id above the vocabulary", without_files(lambda: tiny_transformer()(
+        torch.tensor([[4, 99]]), torch.tensor([2]), torch.tensor([[1, 4]]))), ValueError,
+     ["token id 99 is outside the vocabulary of size 24"]),
+    ("Transformer target id above the vocabulary", without_files(lambda: tiny_transformer()(
+        SOURCE, LENGTHS, torch.tensor([[1, 30]]))), ValueError, ["target_in", "token id 30 is outside"]),
+    ("beam_search id above the vocabulary", without_files(lambda: beam_search(
+        model(), torch.tensor([[4, 99]]), torch.tensor([2]))), ValueError, ["token id 99 is outside the vocabulary"]),
+    ("Seq2Seq float target ids", without_files(lambda: model()(SOURCE, LENGTHS, torch.tensor([[1.0, 4.7]]))),
+     TypeError, ["target_in must hold integer token ids", "torch.float32"]),
+    ("Transformer float target ids", without_files(lambda: tiny_transformer()(
+        SOURCE, LENGTHS, torch.tensor([[1.0, 4.7]]))), TypeError, ["target_in must hold integer token ids", "float32"]),
+    ("translate float ids", without_files(lambda: translate(model(), [4.7, 5])), TypeError,
+     ["source_ids must be int token ids", "4.7"]),
+    ("Vocab.decode float ids", without_files(lambda: VOCAB.decode([4.7, 5])), TypeError,
+     ["ids must be int token ids", "4.7", "float"]),
+    ("Seq2Seq greedy max_len=0", without_files(lambda: model().greedy(SOURCE, LENGTHS, max_len=0)), ValueError,
+     ["max_len must be a positive int", "got 0"]),
+    ("Transformer greedy max_len=0", without_files(lambda: tiny_transformer().greedy(SOURCE, LENGTHS, max_len=0)),
+     ValueError, ["max_len must be a positive int", "got 0"]),
+    ("Seq2Seq (B, 0) target", without_files(lambda: model()(SOURCE, LENGTHS, torch.zeros(1, 0, dtype=torch.long))),
+     ValueError, ["target_in is empty", "(1, 0)"]),
+    ("Transformer (B, 0) target", without_files(lambda: tiny_transformer()(
+        SOURCE, LENGTHS, torch.zeros(1, 0, dtype=torch.long))), ValueError, ["target_in is empty", "(1, 0)"]),
+    ("sequence_loss (B, 0) targets", without_files(lambda: sequence_loss(
+        torch.zeros(2, 0, 5), torch.zeros(2, 0, dtype=torch.long))), ValueError, ["targets are empty", "(2, 0)"]),
 ]
 
 
@@ -217,7 +256,7 @@ def test_bad_input_gets_a_clear_error(call, error_type, words, tmp_path, monkeyp
 
 def test_the_table_covers_each_bad_input_once():
     names = [case[0] for case in CASES]
-    assert len(names) == len(set(names)) == 42
+    assert len(names) == len(set(names)) == 56
 
 
 # --- Bad inputs that must now work --------------------------------------------------------------
