@@ -32,7 +32,7 @@ from lib.recipes import TransformerRecipe
 from lib.tasks import date_pairs, encode_date, random_dates, reversal_pairs
 from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
 from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint, sequence_loss
-from lib.transformer import build_transformer
+from lib.transformer import build_transformer, causal_mask, multi_head_attention, self_attention, split_heads
 from tiny import VOCAB, first_batch, tiny_dataset
 
 TIME_LIMIT_S = 60  # per call; each takes well under a second when it behaves
@@ -127,6 +127,7 @@ def without_files(call):
 
 
 F64, F32 = torch.float64, torch.float32
+MHA = torch.nn.MultiheadAttention(4, 2, batch_first=True)
 SOURCE = torch.tensor([[4, 5, 6]])
 LENGTHS = torch.tensor([3])
 
@@ -241,6 +242,23 @@ CASES = [
         SOURCE, LENGTHS, torch.zeros(1, 0, dtype=torch.long))), ValueError, ["target_in is empty", "(1, 0)"]),
     ("sequence_loss (B, 0) targets", without_files(lambda: sequence_loss(
         torch.zeros(2, 0, 5), torch.zeros(2, 0, dtype=torch.long))), ValueError, ["targets are empty", "(2, 0)"]),
+    # Issue 20, 9: the Transformer's steps
+    ("self_attention float64 x, float32 weights", without_files(lambda: self_attention(
+        torch.ones(1, 3, 4, dtype=F64), torch.ones(4, 4), torch.ones(4, 4), torch.ones(4, 4))), TypeError,
+     ["x and W_q must have the same dtype", "torch.float64", "torch.float32"]),
+    ("multi_head_attention key of another d_model", without_files(lambda: multi_head_attention(
+        torch.ones(1, 2, 4), torch.ones(1, 3, 6), torch.ones(1, 3, 4), MHA)), ValueError,
+     ["d_model = 4", "key (1, 3, 6)"]),
+    ("multi_head_attention key and value lengths", without_files(lambda: multi_head_attention(
+        torch.ones(1, 2, 4), torch.ones(1, 3, 4), torch.ones(1, 2, 4), MHA)), ValueError,
+     ["key and value src_len", "key (1, 3, 4), value (1, 2, 4)"]),
+    ("multi_head_attention batch sizes", without_files(lambda: multi_head_attention(
+        torch.ones(2, 2, 4), torch.ones(1, 3, 4), torch.ones(1, 3, 4), MHA)), ValueError,
+     ["must share batch", "query (2, 2, 4)"]),
+    ("causal_mask(True)", without_files(lambda: causal_mask(True)), ValueError,
+     ["length must be a positive int", "got True"]),
+    ("split_heads heads=True", without_files(lambda: split_heads(torch.ones(1, 2, 4), True)), ValueError,
+     ["heads must be a positive int", "got True"]),
 ]
 
 
@@ -256,7 +274,7 @@ def test_bad_input_gets_a_clear_error(call, error_type, words, tmp_path, monkeyp
 
 def test_the_table_covers_each_bad_input_once():
     names = [case[0] for case in CASES]
-    assert len(names) == len(set(names)) == 56
+    assert len(names) == len(set(names)) == 62
 
 
 # --- Bad inputs that must now work --------------------------------------------------------------
