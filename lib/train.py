@@ -28,10 +28,11 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ._fit_checks import check_batch, check_cache_name, check_metrics, check_model, check_output
 from ._validate import require_int
 from .data import PAD, Batch, Vocab
 from .fingerprint import training_fingerprint
-from .paths import cache_dir
+from .paths import writable_cache_folder
 
 __all__ = [
     "seed_everything", "pick_device", "History", "fit", "sequence_loss", "save_checkpoint",
@@ -128,7 +129,7 @@ def _cycle(loader: Iterable[Batch]) -> Iterable[Batch]:
 
 
 def _check_settings(steps: int, lr: float, final_lr_fraction: float, clip: float, eval_every: int,
-                    log_every: int) -> None:
+                    log_every: int, seed: int) -> None:
     """Refuse settings that would train forever, never clip, or diverge from the first step."""
     for name, value, least in (("steps", steps, 1), ("log_every", log_every, 1),
                                ("eval_every", eval_every, 0)):
@@ -143,6 +144,7 @@ def _check_settings(steps: int, lr: float, final_lr_fraction: float, clip: float
     if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0:
         raise ValueError(f"clip (the gradient-norm limit) must be a positive number, got {clip!r}; "
                          "use float('inf') to train without clipping")
+    require_int("seed", seed, 0, "it seeds Python, NumPy and PyTorch")
 
 
 def fit(
@@ -184,22 +186,23 @@ def fit(
             initial weights, data, batches, settings and ``evaluate``: see
             :mod:`lib.fingerprint`) then loads them instead of training again: training is
             seeded, so the result is the one training would give. None (the default) always
-            trains.
+            trains. A file name, never a path (no ``/``): fit refuses ``"../x"``.
 
     Returns:
         the :class:`History`.
     """
-    _check_settings(steps, lr, final_lr_fraction, clip, eval_every, log_every)
+    _check_settings(steps, lr, final_lr_fraction, clip, eval_every, log_every, seed)
     device = pick_device(device)
+    check_model(model)
     if cache is None:
         with _denormals_flushed(device):
             return _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
                           eval_every, log_every, progress, seed, description)
     settings = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
                     eval_every=eval_every, log_every=log_every, seed=seed, device=device.type)
+    check_cache_name(cache)
     key = training_fingerprint(model, loader, settings, evaluate, (_train, sequence_loss, _cycle))
-    checkpoint = cache_dir() / "checkpoints" / f"{cache}-{key}.pt"
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = writable_cache_folder("checkpoints") / f"{cache}-{key}.pt"
     # One process trains, any other that wants the same run waits and loads its result: the
     # book's chapters run side by side, and chapter 7 needs the model chapter 1 is training.
     lock = FileLock(f"{checkpoint}.lock")
@@ -276,16 +279,16 @@ def _train(
     def record_evaluation(step: int) -> None:
         model.eval()
         with torch.no_grad():
-            metrics = evaluate(model)  # type: ignore[misc]
+            metrics = check_metrics(evaluate(model))  # type: ignore[misc]
         model.train()
         history.evals.append({"step": step, "seconds": time.perf_counter() - start, **metrics})
 
     model.train()
     bar = tqdm(total=steps, desc=description, disable=not progress, leave=True)
     for step, batch in enumerate(_cycle(loader), start=1):
-        batch = batch.to(device)
+        batch = check_batch(batch).to(device)
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-            logits, _ = model(batch.source, batch.source_lengths, batch.target_in)
+            logits = check_output(model(batch.source, batch.source_lengths, batch.target_in))
             loss = sequence_loss(logits, batch.target_out)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()

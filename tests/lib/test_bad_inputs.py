@@ -28,6 +28,7 @@ from lib.attention import AdditiveScore, GeneralScore, attend, dot_product_score
 from lib.data import Vocab, collate_batch, make_loader
 from lib.decoding import beam_search, sequence_log_probs, translate
 from lib.models import build_model
+from lib.paths import cache_dir
 from lib.recipes import TransformerRecipe
 from lib.tasks import date_pairs, encode_date, random_dates, reversal_pairs
 from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
@@ -82,7 +83,31 @@ def used_up_iterator():
     return iter([first_batch(tiny_dataset(8))])  # one batch, then nothing, ever
 
 
+class LogitsOnly(torch.nn.Module):
+    """A model that returns its logits alone, not (logits, weights)."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = model()
+
+    def forward(self, source, lengths, target_in):
+        return self.inner(source, lengths, target_in)[0]
+
+
 # --- Cases needing files ----------------------------------------------------------------------
+
+
+def cache_named(name):
+    def call(tmp_path: Path, monkeypatch):
+        monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path / "cache"))
+        train(cache=name)
+    return call
+
+
+def cache_folder_is_a_file(tmp_path: Path, monkeypatch):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path / "cache"))
+    train(cache="tiny")
 
 
 def garbage_cache_file(tmp_path: Path, monkeypatch):
@@ -259,6 +284,22 @@ CASES = [
      ["length must be a positive int", "got True"]),
     ("split_heads heads=True", without_files(lambda: split_heads(torch.ones(1, 2, 4), True)), ValueError,
      ["heads must be a positive int", "got True"]),
+    # Issue 20, 9: what fit is given
+    ("fit an nn.Linear", without_files(lambda: train(net=torch.nn.Linear(2, 2))), TypeError,
+     ["fit needs a lib.models.Seq2Seq", "got a Linear, whose forward takes (input"]),
+    ("fit a function as the model", without_files(lambda: train(net=lambda source, lengths, target: None)), TypeError,
+     ["fit needs a lib.models.Seq2Seq", "got function"]),
+    ("fit a model returning bare logits", without_files(lambda: train(net=LogitsOnly())), TypeError,
+     ["(logits, weights)", "returned a 3-D tensor"]),
+    ("fit a loader of tuples", without_files(lambda: train(loader=[(torch.ones(2, 3), torch.ones(2, 3))])),
+     TypeError, ["must yield lib.data.Batch", "got a tuple"]),
+    ("fit evaluate returning a float", without_files(lambda: train(evaluate=lambda net: 0.5)), TypeError,
+     ["evaluate must return a dict", "got float 0.5"]),
+    ("fit seed=1.5", without_files(lambda: train(seed=1.5)), ValueError, ["seed must be an int >= 0", "1.5"]),
+    ("fit cache name with ../", cache_named("../escape"), ValueError, ["cache must be a plain name", "'../escape'"]),
+    ("fit cache name with a separator", cache_named("ch07/dates"), ValueError, ["without '/'", "'ch07/dates'"]),
+    ("cache folder that cannot be made", cache_folder_is_a_file, OSError,
+     ["cannot write in the cache folder", "set ATTENTION_COURSE_CACHE to a folder you can write"]),
 ]
 
 
@@ -274,10 +315,40 @@ def test_bad_input_gets_a_clear_error(call, error_type, words, tmp_path, monkeyp
 
 def test_the_table_covers_each_bad_input_once():
     names = [case[0] for case in CASES]
-    assert len(names) == len(set(names)) == 62
+    assert len(names) == len(set(names)) == 71
+
+
+def test_a_read_only_cache_folder_names_the_variable_to_set(tmp_path, monkeypatch):
+    (tmp_path / "checkpoints").mkdir()
+    for folder in (tmp_path / "checkpoints", tmp_path):
+        folder.chmod(0o500)
+    try:
+        try:  # root (with CAP_DAC_OVERRIDE) writes in read-only folders: nothing to test then
+            (tmp_path / "checkpoints" / "probe").touch()
+        except PermissionError:
+            pass
+        else:
+            pytest.skip("this user can write in a read-only folder")
+        monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
+        outcome = run_with_time_limit(lambda: train(cache="tiny"))
+    finally:
+        for folder in (tmp_path, tmp_path / "checkpoints"):
+            folder.chmod(0o700)
+    assert isinstance(outcome.get("error"), PermissionError), outcome
+    assert "set ATTENTION_COURSE_CACHE to a folder you can write" in str(outcome["error"])
 
 
 # --- Bad inputs that must now work --------------------------------------------------------------
+
+
+def test_a_tilde_in_the_cache_variable_is_the_home_folder(tmp_path, monkeypatch):
+    """Was a folder named '~' in the working directory."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", "~/course-cache")
+    monkeypatch.chdir(tmp_path)
+    assert cache_dir() == tmp_path / "course-cache"
+    run_with_time_limit(lambda: train(cache="tiny"))
+    assert list((tmp_path / "course-cache" / "checkpoints").glob("tiny-*.pt")) and not (tmp_path / "~").exists()
 
 
 def test_eval_every_shorter_than_log_every_trains():
