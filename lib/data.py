@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ._validate import is_int
+from ._validate import is_int, require_int
 
 __all__ = ["PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "is_token_id", "Batch", "PairDataset", "make_loader",
            "collate_batch", "source_mask", "LengthBuckets", "bucketed_loader"]
@@ -268,6 +268,7 @@ class LengthBuckets(Sampler[list[int]]):
     """
 
     def __init__(self, dataset: PairDataset, batch_size: int, seed: int = 0) -> None:
+        require_int("batch_size", batch_size, 1, "pairs per batch")  # 0 divided by zero in __len__
         self.batch_size, self.seed, self.epoch = batch_size, seed, 0
         target_lengths = (dataset.target_out != PAD).sum(1)
         self.keys = (dataset.source_lengths * (int(target_lengths.max()) + 1) + target_lengths).tolist()

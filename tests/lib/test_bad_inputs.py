@@ -24,14 +24,15 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from lib.attention import AdditiveScore, GeneralScore, attend, dot_product_scores
-from lib.data import Vocab, collate_batch, make_loader
+from lib.attention import AdditiveScore, GeneralScore, attend, attention_weights, dot_product_scores
+from lib.data import Vocab, bucketed_loader, collate_batch, make_loader
 from lib.decoding import beam_search, sequence_log_probs, translate
 from lib.models import build_model
 from lib.paths import cache_dir
 from lib.recipes import TransformerRecipe
-from lib.tasks import date_pairs, encode_date, random_dates, reversal_pairs
+from lib.tasks import date_pairs, encode_date, format_date, random_dates, reversal_pairs, reversal_vocab
 from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
+from lib.text import tokenize
 from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint, sequence_loss
 from lib.transformer import build_transformer, causal_mask, multi_head_attention, self_attention, split_heads
 from tiny import VOCAB, first_batch, tiny_dataset
@@ -300,6 +301,23 @@ CASES = [
     ("fit cache name with a separator", cache_named("ch07/dates"), ValueError, ["without '/'", "'ch07/dates'"]),
     ("cache folder that cannot be made", cache_folder_is_a_file, OSError,
      ["cannot write in the cache folder", "set ATTENTION_COURSE_CACHE to a folder you can write"]),
+    # Issue 20, 9: data, text, tasks and the softmax step
+    ("bucketed_loader(batch_size=0)", without_files(lambda: bucketed_loader(tiny_dataset(8), 0)), ValueError,
+     ["batch_size must be an int >= 1", "got 0"]),
+    ("tokenize(None)", without_files(lambda: tokenize(None, "eng")), TypeError,
+     ["text must be a str", "NoneType"]),
+    ("format_date of an ISO string", without_files(lambda: format_date("2026-01-01")), TypeError,
+     ["date must be a datetime.date", "str '2026-01-01'", "fromisoformat"]),
+    ("reversal_pairs, empty alphabet", without_files(lambda: reversal_pairs(2, alphabet="")), ValueError,
+     ["alphabet must be a non-empty str", "got ''"]),
+    ("reversal_vocab, empty alphabet", without_files(lambda: reversal_vocab("")), ValueError,
+     ["alphabet must be a non-empty str", "got ''"]),
+    ("attention_weights, a row of -inf scores", without_files(lambda: attention_weights(
+        torch.tensor([[0.5, 1.0], [-math.inf, -math.inf]]))), ValueError,
+     ["every score of batch row 1 is -inf", "every key of that row is masked", "NaN"]),
+    ("attention_weights, -inf scores beside a mask", without_files(lambda: attention_weights(
+        torch.tensor([[[-math.inf, -math.inf, 1.0]]]), torch.tensor([[True, True, False]]))), ValueError,
+     ["every score of batch row 0, query 0 is -inf"]),
 ]
 
 
@@ -315,7 +333,7 @@ def test_bad_input_gets_a_clear_error(call, error_type, words, tmp_path, monkeyp
 
 def test_the_table_covers_each_bad_input_once():
     names = [case[0] for case in CASES]
-    assert len(names) == len(set(names)) == 71
+    assert len(names) == len(set(names)) == 78
 
 
 def test_a_read_only_cache_folder_names_the_variable_to_set(tmp_path, monkeypatch):
@@ -368,6 +386,13 @@ def test_a_vocabulary_in_extra_round_trips(tmp_path):
     extra = run_with_time_limit(lambda: load_checkpoint(path, model()))["result"]["extra"]
     assert extra["vocabs"] == {"source": source, "target": target}
     assert isinstance(extra["vocabs"]["source"], Vocab) and extra["both"] == [source, 3]
+
+
+def test_a_partly_masked_row_still_gets_weights():
+    """Only rows with no finite score are refused: -inf beside finite scores is weight 0, as before."""
+    weights = run_with_time_limit(lambda: attention_weights(
+        torch.tensor([[0.0, -math.inf, 0.0]]), torch.tensor([[True, True, False]])))["result"]
+    assert torch.equal(weights, torch.tensor([[1.0, 0.0, 0.0]]))
 
 
 def test_a_finite_loss_is_not_stopped():
