@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["is_int", "require_int"]
+__all__ = ["is_int", "is_number", "require_int"]
 
 
 def is_int(value: object) -> bool:
     """True for an integer (``int``, a NumPy integer), False for a bool, a float or anything else."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> bool:
+    """True for an int or a float (NaN and infinities included: callers bound them), False for a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def require_int(name: str, value: object, minimum: int, meaning: str = "") -> int:

@@ -42,6 +42,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ._validate import is_int, is_number
 from .data import EOS, PAD, SOS, is_token_id
 from .models import Encoded, Seq2Seq, check_max_len, check_source, check_token_ids
 
@@ -156,11 +157,10 @@ def beam_search(model: Seq2Seq, source: Tensor, source_lengths: Tensor, *, beam_
         weights ``(B, L', T)`` (None without attention) and its score ``(B,)``.
     """
     _check_model(model)
-    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+    if not is_int(beam_size) or beam_size < 1:
         raise ValueError(f"beam_size must be an int >= 1 (hypotheses kept per source), got {beam_size!r}")
     max_len = check_max_len(max_len)
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) \
-            or not math.isfinite(length_penalty) or length_penalty < 0:
+    if not is_number(length_penalty) or not math.isfinite(length_penalty) or length_penalty < 0:
         raise ValueError(f"length_penalty must be a finite number >= 0 (the alpha of lp; 0 = no length "
                          f"normalisation), got {length_penalty!r}")
     if normalisation not in NORMALISATIONS:

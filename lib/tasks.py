@@ -17,6 +17,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.dates import get_date_format
 
+from ._validate import is_int
 from .data import Vocab
 
 __all__ = ["DATE_LOCALES", "DATE_FORMATS", "format_date", "random_dates", "date_pairs", "date_vocabs",
@@ -55,7 +56,7 @@ def format_date(date: dt.date, locale: str = "en", style: str = "long") -> str:
 
 def _check_count(count: int, what: str) -> None:
     """A count of examples is an int >= 0 (a negative one would silently give nothing)."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+    if not is_int(count) or count < 0:
         raise ValueError(f"the number of {what} must be an int >= 0, got {count!r}")
 
 

@@ -29,7 +29,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from ._fit_checks import check_batch, check_cache_name, check_metrics, check_model, check_output
-from ._validate import require_int
+from ._validate import is_number, require_int
 from .data import PAD, Batch, Vocab
 from .fingerprint import training_fingerprint
 from .paths import writable_cache_folder
@@ -134,14 +134,13 @@ def _check_settings(steps: int, lr: float, final_lr_fraction: float, clip: float
     for name, value, least in (("steps", steps, 1), ("log_every", log_every, 1),
                                ("eval_every", eval_every, 0)):
         require_int(name, value, least, "a count of optimiser steps")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+    if not is_number(lr) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite positive number, got {lr!r}")
     # Outside [0, 1] the cosine ends below zero or above lr: a negative rate climbs the loss.
-    if isinstance(final_lr_fraction, bool) or not isinstance(final_lr_fraction, (int, float)) or not (
-            0 <= final_lr_fraction <= 1):  # NaN fails the comparison too
+    if not is_number(final_lr_fraction) or not 0 <= final_lr_fraction <= 1:  # NaN fails it too
         raise ValueError(f"final_lr_fraction must be a number in [0, 1] (the learning rate ends at "
                          f"lr * final_lr_fraction), got {final_lr_fraction!r}")
-    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0:
+    if not is_number(clip) or not clip > 0:
         raise ValueError(f"clip (the gradient-norm limit) must be a positive number, got {clip!r}; "
                          "use float('inf') to train without clipping")
     require_int("seed", seed, 0, "it seeds Python, NumPy and PyTorch")
