@@ -155,6 +155,19 @@ def _check_mask(mask: Tensor, scores: Tensor, check_all_masked: bool) -> Tensor:
     return mask
 
 
+def _check_some_score_finite(scores: Tensor) -> None:
+    """A row of scores all ``-inf`` (every key masked, by the mask or in the scores themselves)
+    has no softmax: ``exp(-inf) / sum(exp(-inf))`` is 0/0, NaN weights. Say so instead."""
+    hidden = torch.isneginf(scores).all(dim=-1)
+    if bool(hidden.any()):
+        where = hidden.nonzero()[0].tolist()
+        raise ValueError(
+            f"every score of batch row {where[0]}" + (f", query {where[1]}" if len(where) > 1 else "")
+            + " is -inf, so every key of that row is masked: softmax over no positions is undefined "
+            "(0/0 would give NaN weights); leave at least one key unmasked in each row"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # The steps
 # --------------------------------------------------------------------------------------------
@@ -191,7 +204,8 @@ def attention_weights(
     Args:
         scores: ``(B, T)`` or ``(B, L, T)``.
         mask: optional bool ``(B, T)`` (or ``(B, L, T)``), True at real tokens.
-        check_all_masked: raise if some row masks every key (one host-device sync on a GPU).
+        check_all_masked: raise if some row masks every key, by ``mask`` or with scores all
+            ``-inf`` (a host-device sync or two on a GPU).
 
     Returns:
         weights with the shape of ``scores``; each row sums to 1 over the last axis (``T``).
@@ -202,6 +216,8 @@ def attention_weights(
     if mask is not None:
         mask = _check_mask(mask, scores, check_all_masked)
         scores = scores.masked_fill(~mask, float("-inf"))
+    if check_all_masked:
+        _check_some_score_finite(scores)
     return torch.softmax(scores, dim=-1)
 
 

@@ -17,8 +17,10 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-__all__ = ["PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "Batch", "PairDataset", "make_loader", "collate_batch",
-           "source_mask", "LengthBuckets", "bucketed_loader"]
+from ._validate import is_int, require_int
+
+__all__ = ["PAD", "SOS", "EOS", "UNK", "SPECIALS", "Vocab", "is_token_id", "Batch", "PairDataset", "make_loader",
+           "collate_batch", "source_mask", "LengthBuckets", "bucketed_loader"]
 
 PAD, SOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<sos>", "<eos>", "<unk>")
@@ -95,6 +97,8 @@ class Vocab:
         """Ids to tokens, dropping ``<pad>``/``<sos>`` and (by default) stopping at ``<eos>``."""
         tokens = []
         for index in ids:
+            if not is_token_id(index):  # int() would truncate 4.7 to 4, a token never predicted
+                raise TypeError(f"ids must be int token ids, got {index!r} ({type(index).__name__})")
             index = int(index)
             if index == EOS and stop_at_eos:
                 break
@@ -118,6 +122,13 @@ class Vocab:
                 f"{str(state)[:80]}"
             )
         return cls(itos[4:])
+
+
+def is_token_id(value: object) -> bool:
+    """An int (a NumPy one too) or a 0-d integer tensor; not a bool, nor a float int() would truncate."""
+    if isinstance(value, Tensor):
+        return value.dim() == 0 and not (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool)
+    return is_int(value)
 
 
 def _show(tokens: Sequence[str]) -> str:
@@ -257,6 +268,7 @@ class LengthBuckets(Sampler[list[int]]):
     """
 
     def __init__(self, dataset: PairDataset, batch_size: int, seed: int = 0) -> None:
+        require_int("batch_size", batch_size, 1, "pairs per batch")  # 0 divided by zero in __len__
         self.batch_size, self.seed, self.epoch = batch_size, seed, 0
         target_lengths = (dataset.target_out != PAD).sum(1)
         self.keys = (dataset.source_lengths * (int(target_lengths.max()) + 1) + target_lengths).tolist()

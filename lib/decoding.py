@@ -42,8 +42,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .data import EOS, PAD, SOS
-from .models import Encoded, Seq2Seq
+from ._validate import is_int, is_number
+from .data import EOS, PAD, SOS, is_token_id
+from .models import Encoded, Seq2Seq, check_max_len, check_source, check_token_ids
 
 __all__ = ["Decoded", "NORMALISATIONS", "greedy_decode", "beam_search", "search", "translate",
            "length_penalty_factor", "sequence_log_probs"]
@@ -78,28 +79,15 @@ def _check_model(model: object, *, greedy_only: bool = False) -> None:
         raise TypeError(f"model must be a Seq2Seq (an nn.Module {needs}), got {type(model).__name__}")
 
 
-def _check_ids(name: str, ids: Tensor, part: nn.Module) -> None:
-    """Ids outside the vocabulary reach the embedding as a bare IndexError: name them instead.
+def _check_ids(name: str, ids: Tensor, part: nn.Module | None) -> None:
+    """Ids outside the vocabulary of ``part`` (the encoder or decoder): named, not a bare IndexError.
 
-    Reads the ids on the host: these are one-off calls (translate, scoring), not the training loop.
-    ``part`` is the encoder or decoder; one without an ``nn.Embedding`` named ``embedding`` is
-    not checked.
+    Reads the ids on the host even on a GPU: these are one-off calls (translate, search, scoring),
+    not the training loop. A part without an ``nn.Embedding`` named ``embedding`` is not checked.
     """
     embedding = getattr(part, "embedding", None)
-    if not isinstance(embedding, nn.Embedding):
-        return
-    size = embedding.num_embeddings
-    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= size):
-        bad = sorted({int(i) for i in ids.flatten().tolist() if not 0 <= i < size})
-        raise ValueError(f"{name} holds ids outside the model's vocabulary of {size} tokens "
-                         f"(0..{size - 1}): {bad[:10]}; encode text with the vocabulary the model "
-                         "was built for")
-
-
-def _check_max_len(max_len: object) -> int:
-    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
-        raise ValueError(f"max_len must be a positive int (the most output tokens), got {max_len!r}")
-    return max_len
+    if isinstance(embedding, nn.Embedding):
+        check_token_ids(name, ids, embedding.num_embeddings, read_device=True)
 
 
 def length_penalty_factor(length: int | Tensor, alpha: float, normalisation: str = "length") -> float | Tensor:
@@ -123,7 +111,9 @@ def greedy_decode(model: Seq2Seq, source: Tensor, source_lengths: Tensor, max_le
         :class:`Decoded` with tokens ``(B, L')``, weights ``(B, L', T)`` or None, scores None.
     """
     _check_model(model, greedy_only=True)
-    tokens, weights = model.greedy(source, source_lengths, max_len=_check_max_len(max_len))
+    check_source(source, source_lengths)
+    _check_ids("source", source, getattr(model, "encoder", None))
+    tokens, weights = model.greedy(source, source_lengths, max_len=check_max_len(max_len))
     return Decoded(tokens, weights, None)
 
 
@@ -167,15 +157,16 @@ def beam_search(model: Seq2Seq, source: Tensor, source_lengths: Tensor, *, beam_
         weights ``(B, L', T)`` (None without attention) and its score ``(B,)``.
     """
     _check_model(model)
-    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+    if not is_int(beam_size) or beam_size < 1:
         raise ValueError(f"beam_size must be an int >= 1 (hypotheses kept per source), got {beam_size!r}")
-    max_len = _check_max_len(max_len)
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) \
-            or not math.isfinite(length_penalty) or length_penalty < 0:
+    max_len = check_max_len(max_len)
+    if not is_number(length_penalty) or not math.isfinite(length_penalty) or length_penalty < 0:
         raise ValueError(f"length_penalty must be a finite number >= 0 (the alpha of lp; 0 = no length "
                          f"normalisation), got {length_penalty!r}")
     if normalisation not in NORMALISATIONS:
         raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+    check_source(source, source_lengths)
+    _check_ids("source", source, model.encoder)
     encoded = model.encoder(source, source_lengths)
     batch, src_len, device = source.shape[0], source.shape[1], source.device
     beams = beam_size
@@ -284,7 +275,10 @@ def translate(model: Seq2Seq, source_ids: Sequence[int], *, beam_size: int = 1, 
     if len(source_ids) == 0:
         raise ValueError("nothing to translate: source_ids is empty")
     _check_model(model, greedy_only=beam_size == 1)
-    _check_max_len(max_len)
+    check_max_len(max_len)
+    if not all(is_token_id(i) for i in source_ids):  # torch.tensor(..., dtype=long) would truncate 4.7 to 4
+        raise TypeError(f"source_ids must be int token ids, got {list(source_ids)[:10]} (a float id "
+                        "would be truncated to another token)")
     device = next(model.parameters()).device
     try:
         source = torch.tensor([list(source_ids)], dtype=torch.long, device=device)

@@ -22,10 +22,12 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ._validate import is_int
 from .attention import attend, make_score
 from .data import EOS, PAD, SOS, SPECIALS, source_mask
 
-__all__ = ["Encoded", "check_source", "Encoder", "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model"]
+__all__ = ["Encoded", "check_source", "check_target", "check_token_ids", "check_max_len", "Encoder",
+           "FixedContextDecoder", "AttentionDecoder", "Seq2Seq", "build_model"]
 
 
 @dataclass
@@ -70,6 +72,47 @@ def check_source(source: Tensor, lengths: Tensor) -> None:
         )
 
 
+def check_token_ids(name: str, ids: Tensor, vocab_size: int, *, read_device: bool = False) -> None:
+    """Refuse ids ``(B, L)`` that are not integers, or that lie outside ``[0, vocab_size)``.
+
+    An ``nn.Embedding`` given a bad id fails with a bare "index out of range in self" (on a GPU, a
+    device-side assert), and float ids with a message about its own arguments. The range is read on
+    the host: free for ids on the CPU; ids on a GPU only with ``read_device`` (one-off calls such as
+    decoding), since the training loop must not wait for the device at every step.
+    """
+    if ids.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"{name} must hold integer token ids (int64), got dtype {ids.dtype}; build "
+                        "ids with dtype=torch.long (never by rounding floats)")
+    if not ids.numel() or (ids.device.type != "cpu" and not read_device):
+        return
+    if int(ids.min()) < 0 or int(ids.max()) >= vocab_size:
+        bad = sorted({int(i) for i in ids.flatten().tolist() if not 0 <= i < vocab_size})
+        raise ValueError(f"{name} holds ids outside the model's vocabulary: token id {bad[0]} is outside "
+                         f"the vocabulary of size {vocab_size} (ids 0..{vocab_size - 1}; all such ids: "
+                         f"{bad[:10]}); encode text with the vocabulary the model was built for")
+
+
+def check_target(target_in: Tensor, source: Tensor, vocab_size: int) -> None:
+    """Refuse a teacher-forced input that is not ``(B, L)`` token ids, ``L >= 1``, ``B`` the source's."""
+    if not isinstance(target_in, Tensor) or target_in.dim() != 2 or target_in.shape[0] != source.shape[0]:
+        shape = tuple(target_in.shape) if isinstance(target_in, Tensor) else type(target_in).__name__
+        raise ValueError(
+            f"target_in must have shape (batch, tgt_len) with batch = {source.shape[0]} like "
+            f"the source {tuple(source.shape)}; got {shape}"
+        )
+    if target_in.shape[1] == 0:
+        raise ValueError(f"target_in is empty: tgt_len is 0 in shape {tuple(target_in.shape)}; every "
+                         "target needs at least <sos>, the decoder's first input")
+    check_token_ids("target_in", target_in, vocab_size)
+
+
+def check_max_len(max_len: object) -> int:
+    """``max_len`` of a decoding, an int >= 1: with none, there is no output to return."""
+    if not is_int(max_len) or max_len < 1:  # type: ignore[operator]
+        raise ValueError(f"max_len must be a positive int (the most output tokens), got {max_len!r}")
+    return int(max_len)  # type: ignore[arg-type]
+
+
 class Encoder(nn.Module):
     """Embed the source and run a bidirectional GRU over it.
 
@@ -90,6 +133,7 @@ class Encoder(nn.Module):
     def forward(self, source: Tensor, source_lengths: Tensor) -> Encoded:
         """``source (B, T)`` ids, ``source_lengths (B,)`` on the CPU -> :class:`Encoded`."""
         check_source(source, source_lengths)
+        check_token_ids("source", source, self.embedding.num_embeddings)
         embedded = self.embedding(source)  # (B, T, e)
         # Packing keeps the backward direction from starting on padding. It needs the rows sorted
         # by length: sorting here, on the CPU, and sending only the two permutations to the device
@@ -200,11 +244,7 @@ class Seq2Seq(nn.Module):
         self, source: Tensor, source_lengths: Tensor, target_in: Tensor
     ) -> tuple[Tensor, Tensor | None]:
         """Teacher-forced: logits ``(B, L, V)`` and weights ``(B, L, T)`` (None without attention)."""
-        if target_in.dim() != 2 or target_in.shape[0] != source.shape[0]:
-            raise ValueError(
-                f"target_in must have shape (batch, tgt_len) with batch = {source.shape[0]} like "
-                f"the source {tuple(source.shape)}; got {tuple(target_in.shape)}"
-            )
+        check_target(target_in, source, self.decoder.embedding.num_embeddings)
         return self.decoder(target_in, self.encoder(source, source_lengths))
 
     @torch.no_grad()
@@ -217,6 +257,7 @@ class Seq2Seq(nn.Module):
             tokens ``(B, L')`` (each row ends at its first :data:`EOS`, then :data:`PAD`) and
             weights ``(B, L', T)`` (None for the fixed-context model), ``L' <= max_len``.
         """
+        max_len = check_max_len(max_len)
         encoded = self.encoder(source, source_lengths)
         batch = source.shape[0]
         tokens = torch.full((batch, 1), SOS, dtype=torch.long, device=source.device)
@@ -246,7 +287,7 @@ def build_model(
     them to the global generator.
     """
     for name, size in (("source_vocab_size", source_vocab_size), ("target_vocab_size", target_vocab_size)):
-        if isinstance(size, bool) or not isinstance(size, int) or size < len(SPECIALS):
+        if not is_int(size) or size < len(SPECIALS):
             raise ValueError(f"{name} must be an int >= {len(SPECIALS)} (a vocabulary holds the "
                              f"special tokens {SPECIALS} first), got {size!r}: pass len(vocab) "
                              "of a vocabulary built from the data")

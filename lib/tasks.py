@@ -17,6 +17,7 @@ from functools import lru_cache
 from babel import Locale
 from babel.dates import get_date_format
 
+from ._validate import is_int
 from .data import Vocab
 
 __all__ = ["DATE_LOCALES", "DATE_FORMATS", "format_date", "random_dates", "date_pairs", "date_vocabs",
@@ -46,13 +47,16 @@ def format_date(date: dt.date, locale: str = "en", style: str = "long") -> str:
             f"style must be one of {DATE_FORMATS} (CLDR's numeric 'short' formats are ambiguous "
             f"across locales), got {style!r}"
         )
+    if not isinstance(date, dt.date):  # babel's pattern would fail on a bare assert
+        raise TypeError(f"date must be a datetime.date, got {type(date).__name__} {date!r}: e.g. "
+                        "datetime.date.fromisoformat('2026-11-24')")
     pattern, parsed_locale = _date_pattern(locale, style)
     return pattern.apply(date, parsed_locale)
 
 
 def _check_count(count: int, what: str) -> None:
     """A count of examples is an int >= 0 (a negative one would silently give nothing)."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+    if not is_int(count) or count < 0:
         raise ValueError(f"the number of {what} must be an int >= 0, got {count!r}")
 
 
@@ -118,6 +122,7 @@ def reversal_pairs(
 ) -> list[tuple[str, str]]:
     """``count`` (string, reversed string) pairs, lengths uniform in ``[min_len, max_len]``."""
     _check_count(count, "reversal pairs")
+    _check_alphabet(alphabet)
     if not 1 <= min_len <= max_len:
         raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
     rng = random.Random(seed)
@@ -130,4 +135,12 @@ def reversal_pairs(
 
 def reversal_vocab(alphabet: str = REVERSAL_ALPHABET) -> Vocab:
     """One vocabulary serves both sides of the reversal task."""
+    _check_alphabet(alphabet)
     return Vocab(alphabet)
+
+
+def _check_alphabet(alphabet: str) -> None:
+    """The symbols strings are drawn from: a non-empty str (an empty one has nothing to draw)."""
+    if not alphabet:
+        raise ValueError(f"alphabet must be a non-empty str of symbols such as {REVERSAL_ALPHABET!r}, "
+                         f"got {alphabet!r}")

@@ -22,6 +22,7 @@ where one is published, and every archive by opening it as a zip that holds the 
 from __future__ import annotations
 
 import hashlib
+import math
 import http.client
 import os
 import tempfile
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ._validate import is_number
 from .paths import CACHE_ENV, cache_dir
 from .text import tokenize
 
@@ -311,8 +313,12 @@ def split_indices(keys: list[tuple[str, str]], fractions: tuple[float, float, fl
     the line is cut at the fractions, counted in pairs. A large group can push a split a little
     past its fraction.
     """
-    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    # Every fraction finite and >= 0, each tested alone: min() of a tuple holding NaN can return
+    # the NaN, which compares False with everything, so (nan, 0.1, 0.1) sent every pair to test.
+    if len(fractions) != 3 or not all(is_number(f) and math.isfinite(f) and f >= 0 for f in fractions) or (
+            abs(sum(fractions) - 1) > 1e-9):
+        raise ValueError(f"fractions must be three finite non-negative numbers (train, validation, test) "
+                         f"summing to 1, got {fractions}")
     parent: dict[str, str] = {}
 
     def find(node: str) -> str:  # union-find with path halving

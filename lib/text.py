@@ -86,7 +86,7 @@ _NO_SPACE_AFTER = {"eng": {"(", "[", "{", "$"}, "fra": {"(", "[", "{"}}
 def _canonical_language(lang: str) -> str:
     try:
         return LANGUAGES[lang.lower()]
-    except KeyError:
+    except (KeyError, AttributeError):  # AttributeError: not a str (None has no .lower)
         raise ValueError(f"unknown language {lang!r}: expected one of {sorted(set(LANGUAGES.values()))} "
                          f"(or {sorted(k for k in LANGUAGES if len(k) == 2)})") from None
 
@@ -94,6 +94,8 @@ def _canonical_language(lang: str) -> str:
 def normalize(text: str, *, lowercase: bool = True) -> str:
     """Return ``text`` in NFC with every kind of space folded to one ASCII space, typographic
     apostrophes and quotes made ASCII, ends stripped and (by default) lowercased."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str (one sentence), got {type(text).__name__}")
     text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
     text = _ANY_WHITESPACE.sub(" ", text).strip()
     return text.lower() if lowercase else text

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 import random
 import tempfile
@@ -29,9 +28,11 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ._fit_checks import check_batch, check_cache_name, check_metrics, check_model, check_output
+from ._validate import is_number, require_int
 from .data import PAD, Batch, Vocab
 from .fingerprint import training_fingerprint
-from .paths import cache_dir
+from .paths import writable_cache_folder
 
 __all__ = [
     "seed_everything", "pick_device", "History", "fit", "sequence_loss", "save_checkpoint",
@@ -106,6 +107,9 @@ def sequence_loss(logits: torch.Tensor, target_out: torch.Tensor) -> torch.Tenso
             f"logits (batch, tgt_len, vocab) and targets (batch, tgt_len) disagree: logits "
             f"{tuple(logits.shape)}, targets {tuple(target_out.shape)}"
         )
+    if target_out.shape[1] == 0:  # the mean over no tokens is NaN
+        raise ValueError(f"the targets are empty: tgt_len is 0 in shape {tuple(target_out.shape)}; "
+                         "every target needs at least <eos>")
     return F.cross_entropy(logits.flatten(0, 1).float(), target_out.flatten(), ignore_index=PAD)
 
 
@@ -124,18 +128,22 @@ def _cycle(loader: Iterable[Batch]) -> Iterable[Batch]:
             )
 
 
-def _check_settings(steps: int, lr: float, clip: float, eval_every: int, log_every: int) -> None:
+def _check_settings(steps: int, lr: float, final_lr_fraction: float, clip: float, eval_every: int,
+                    log_every: int, seed: int) -> None:
     """Refuse settings that would train forever, never clip, or diverge from the first step."""
     for name, value, least in (("steps", steps, 1), ("log_every", log_every, 1),
                                ("eval_every", eval_every, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-            raise ValueError(f"{name} must be an int >= {least} (a count of optimiser steps), got "
-                             f"{value!r} ({type(value).__name__})")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        require_int(name, value, least, "a count of optimiser steps")
+    if not is_number(lr) or not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite positive number, got {lr!r}")
-    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0:
+    # Outside [0, 1] the cosine ends below zero or above lr: a negative rate climbs the loss.
+    if not is_number(final_lr_fraction) or not 0 <= final_lr_fraction <= 1:  # NaN fails it too
+        raise ValueError(f"final_lr_fraction must be a number in [0, 1] (the learning rate ends at "
+                         f"lr * final_lr_fraction), got {final_lr_fraction!r}")
+    if not is_number(clip) or not clip > 0:
         raise ValueError(f"clip (the gradient-norm limit) must be a positive number, got {clip!r}; "
                          "use float('inf') to train without clipping")
+    require_int("seed", seed, 0, "it seeds Python, NumPy and PyTorch")
 
 
 def fit(
@@ -164,7 +172,8 @@ def fit(
         steps: optimiser steps (a count, not a time budget, so that runs repeat exactly).
         lr, clip: Adam's learning rate, and the gradient-norm clip.
         final_lr_fraction: the learning rate follows a cosine from ``lr`` down to
-            ``lr * final_lr_fraction`` at the last step, so the final weights do not jitter.
+            ``lr * final_lr_fraction`` (a number in [0, 1]) at the last step, so the final weights
+            do not jitter.
         device: where to train; chosen by :func:`pick_device` when None.
         evaluate: called as ``evaluate(model)`` (in eval mode, no grad) every ``eval_every``
             steps and at the end; its metrics land in ``History.evals``.
@@ -176,22 +185,23 @@ def fit(
             initial weights, data, batches, settings and ``evaluate``: see
             :mod:`lib.fingerprint`) then loads them instead of training again: training is
             seeded, so the result is the one training would give. None (the default) always
-            trains.
+            trains. A file name, never a path (no ``/``): fit refuses ``"../x"``.
 
     Returns:
         the :class:`History`.
     """
-    _check_settings(steps, lr, clip, eval_every, log_every)
+    _check_settings(steps, lr, final_lr_fraction, clip, eval_every, log_every, seed)
     device = pick_device(device)
+    check_model(model)
     if cache is None:
         with _denormals_flushed(device):
             return _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
                           eval_every, log_every, progress, seed, description)
     settings = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
                     eval_every=eval_every, log_every=log_every, seed=seed, device=device.type)
+    check_cache_name(cache)
     key = training_fingerprint(model, loader, settings, evaluate, (_train, sequence_loss, _cycle))
-    checkpoint = cache_dir() / "checkpoints" / f"{cache}-{key}.pt"
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = writable_cache_folder("checkpoints") / f"{cache}-{key}.pt"
     # One process trains, any other that wants the same run waits and loads its result: the
     # book's chapters run side by side, and chapter 7 needs the model chapter 1 is training.
     lock = FileLock(f"{checkpoint}.lock")
@@ -268,16 +278,16 @@ def _train(
     def record_evaluation(step: int) -> None:
         model.eval()
         with torch.no_grad():
-            metrics = evaluate(model)  # type: ignore[misc]
+            metrics = check_metrics(evaluate(model))  # type: ignore[misc]
         model.train()
         history.evals.append({"step": step, "seconds": time.perf_counter() - start, **metrics})
 
     model.train()
     bar = tqdm(total=steps, desc=description, disable=not progress, leave=True)
     for step, batch in enumerate(_cycle(loader), start=1):
-        batch = batch.to(device)
+        batch = check_batch(batch).to(device)
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-            logits, _ = model(batch.source, batch.source_lengths, batch.target_in)
+            logits = check_output(model(batch.source, batch.source_lengths, batch.target_in))
             loss = sequence_loss(logits, batch.target_out)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()

@@ -24,10 +24,11 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from .attention import attention_weights, context_vector, dot_product_scores, weighted_values
+from ._validate import is_int
+from .attention import _check_same_dtype, attention_weights, context_vector, dot_product_scores, weighted_values
 from .data import EOS, PAD, SOS, PairDataset, source_mask
 from .metrics import exact_match, predict, token_accuracy
-from .models import check_source
+from .models import check_max_len, check_source, check_target, check_token_ids
 from .recipes import TRANSFORMER, TransformerRecipe
 
 __all__ = [
@@ -84,6 +85,8 @@ def self_attention(
             f"queries and keys meet in a dot product, so W_q and W_k need the same d_k: got "
             f"W_q {tuple(W_q.shape)}, W_k {tuple(W_k.shape)}"
         )
+    for name, weight in (("W_q", W_q), ("W_k", W_k), ("W_v", W_v)):
+        _check_same_dtype("x", x, name, weight)
     queries, keys, values = x @ W_q.T, x @ W_k.T, x @ W_v.T  # (B, T, d_k), (B, T, d_k), (B, T, d_v)
     scores = dot_product_scores(queries, keys) / math.sqrt(keys.shape[-1])  # step 2, scaled
     mask = _combine_masks(mask, causal, x.shape[0], x.shape[1], x.device)
@@ -110,7 +113,7 @@ def _combine_masks(
 def split_heads(x: Tensor, heads: int) -> Tensor:
     """``(B, T, d)`` -> ``(B, h, T, d/h)``: each head gets its own slice of every vector."""
     _check_sequence("x", x)
-    if not isinstance(heads, int) or heads < 1 or x.shape[-1] % heads:
+    if not is_int(heads) or heads < 1 or x.shape[-1] % heads:  # heads=True is not 1 head
         raise ValueError(
             f"heads must be a positive int that divides d_model = {x.shape[-1]}; got {heads!r}"
         )
@@ -153,6 +156,15 @@ def multi_head_attention(
     heads, d_model = attention.num_heads, attention.embed_dim
     if query.shape[-1] != d_model:
         raise ValueError(f"query has d_model {query.shape[-1]}, the attention module {d_model}")
+    if key.shape[-1] != d_model or value.shape[-1] != d_model or key.shape[:2] != value.shape[:2] or (
+            key.shape[0] != query.shape[0]):
+        raise ValueError(
+            f"query (batch, tgt_len, d_model), key and value (batch, src_len, d_model) must share batch "
+            f"and d_model = {d_model} (the attention module's), and key and value src_len; got query "
+            f"{tuple(query.shape)}, key {tuple(key.shape)}, value {tuple(value.shape)}"
+        )
+    for name, tensor in (("query", query), ("key", key), ("value", value)):
+        _check_same_dtype("the attention module's weights", attention.in_proj_weight, name, tensor)
     W_q, W_k, W_v = attention.in_proj_weight.chunk(3)  # noqa: N806 - each (d, d)
     b_q, b_k, b_v = attention.in_proj_bias.chunk(3)
     q = split_heads(query @ W_q.T + b_q, heads)  # (B, h, L, d/h)
@@ -178,7 +190,7 @@ def multi_head_attention(
 
 def causal_mask(length: int, device: torch.device | str | None = None) -> Tensor:
     """``(length, length)`` bool, True where query row ``i`` may see key column ``j <= i``."""
-    if not isinstance(length, int) or length < 1:
+    if not is_int(length) or length < 1:  # causal_mask(True) is not a mask of length 1
         raise ValueError(f"length must be a positive int (the number of positions), got {length!r}")
     return torch.ones(length, length, dtype=torch.bool, device=device).tril()
 
@@ -188,9 +200,9 @@ def sinusoidal_positions(length: int, d_model: int) -> Tensor:
 
     .. math:: PE_{p, 2i} = \sin(p / 10000^{2i/d}), \quad PE_{p, 2i+1} = \cos(p / 10000^{2i/d})
     """
-    if not isinstance(length, int) or length < 1:
+    if not is_int(length) or length < 1:
         raise ValueError(f"length must be a positive int, got {length!r}")
-    if not isinstance(d_model, int) or d_model < 2 or d_model % 2:
+    if not is_int(d_model) or d_model < 2 or d_model % 2:
         raise ValueError(f"d_model must be a positive even int (sine, cosine pairs), got {d_model!r}")
     positions = torch.arange(length, dtype=torch.float32).unsqueeze(1)  # (length, 1)
     frequencies = torch.pow(10_000.0, -torch.arange(0, d_model, 2, dtype=torch.float32) / d_model)
@@ -254,6 +266,7 @@ class TransformerSeq2Seq(nn.Module):
     def encode(self, source: Tensor, source_lengths: Tensor) -> tuple[Tensor, Tensor]:
         """``source (B, T)`` -> memory ``(B, T, d)`` and the mask ``(B, T)``, True at real tokens."""
         check_source(source, source_lengths)
+        check_token_ids("source", source, self.source_embedding.num_embeddings)
         mask = source_mask(source_lengths, source.shape[1], source.device)
         memory = self.encoder(
             self._embed(self.source_embedding, source), src_key_padding_mask=~mask
@@ -274,12 +287,7 @@ class TransformerSeq2Seq(nn.Module):
         self, source: Tensor, source_lengths: Tensor, target_in: Tensor
     ) -> tuple[Tensor, None]:
         """Teacher-forced: logits ``(B, L, V)``; no weights (``nn.Transformer`` does not return them)."""
-        if not isinstance(target_in, Tensor) or target_in.dim() != 2 or target_in.shape[0] != source.shape[0]:
-            shape = tuple(target_in.shape) if isinstance(target_in, Tensor) else type(target_in).__name__
-            raise ValueError(
-                f"target_in must have shape (batch, tgt_len) with batch = {source.shape[0]} like "
-                f"the source {tuple(source.shape)}; got {shape}"
-            )
+        check_target(target_in, source, self.target_embedding.num_embeddings)
         memory, mask = self.encode(source, source_lengths)
         return self.decode(target_in, memory, mask), None
 
@@ -313,6 +321,7 @@ class TransformerSeq2Seq(nn.Module):
             tokens ``(B, L')`` (each row ends at its first EOS, then PAD) and the cross-attention
             weights ``(B, L', T)`` of the last decoder layer, ``L' <= max_len``.
         """
+        max_len = check_max_len(max_len)
         memory, mask = self.encode(source, source_lengths)
         batch = source.shape[0]
         prefix = torch.full((batch, 1), SOS, dtype=torch.long, device=source.device)

@@ -83,13 +83,23 @@ def _first_difference(got: Tensor, expected: Tensor) -> str:
     return f"at index {position} you return {got[position].item():.4g}, expected {expected[position].item():.4g}"
 
 
-class _TooSlow(Exception):
-    """Raised inside the learner's function by the timer's signal handler."""
+class _TooSlow(BaseException):
+    """Raised inside the learner's function by the timer's signal handler.
+
+    A BaseException, as KeyboardInterrupt is, so that a learner's ``except Exception:`` inside
+    a loop does not swallow it (the check would then hang forever).
+    """
+
+
+#: After the limit, the timer fires again this often, so that a bare ``except:`` (which catches
+#: even a BaseException) swallowing the stop once does not hang the check either.
+_REPEAT_S = 0.25
 
 
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`_TooSlow` in the body after ``seconds`` of wall-clock time.
+    """Raise :class:`_TooSlow` in the body after ``seconds`` of wall-clock time, and again every
+    :data:`_REPEAT_S` seconds until the body is left.
 
     Uses SIGALRM through ``signal.setitimer(ITIMER_REAL)``, so it only works on POSIX and in the
     main thread (where Jupyter and pytest run code); elsewhere (Windows, a worker thread) the body
@@ -100,15 +110,18 @@ def _time_limit(seconds: float) -> Iterator[None]:
     if not usable or seconds <= 0:
         yield
         return
+    inside = True  # False once the body is left: a signal still on its way then does nothing
 
     def stop(signum: int, frame: object) -> None:
-        raise _TooSlow()
+        if inside:
+            raise _TooSlow()
 
     previous_handler = signal.signal(signal.SIGALRM, stop)
-    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds, _REPEAT_S)
     try:
         yield
     finally:
+        inside = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous_handler)
         if previous_delay > 0:

@@ -139,3 +139,51 @@ def test_the_default_limit_is_named_and_a_running_timer_is_restored():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+# Run in a fresh interpreter: if the limit is swallowed, the call never returns, and only a
+# process can be stopped from outside (subprocess's timeout), so a regression fails, not hangs.
+SWALLOWS_THE_LIMIT = """
+import time
+from lib.checks.engine import ExerciseError, run_learner
+
+def catches_exception():  # a learner's retry loop: `except Exception` must not catch the limit
+    while True:
+        try:
+            time.sleep(0.01)
+        except Exception:
+            pass
+
+def bare_except_once():  # a bare `except:` catches anything once; the timer fires again
+    try:
+        while True:
+            time.sleep(0.01)
+    except:  # noqa: E722
+        pass
+    while True:
+        time.sleep(0.01)
+
+for learner in (catches_exception, bare_except_once):
+    start = time.monotonic()
+    try:
+        run_learner(learner.__name__, learner, {}, "the worked example", time_limit=0.3)
+    except ExerciseError as error:
+        print(f"{time.monotonic() - start:.2f}", error)
+"""
+
+
+def test_the_limit_is_not_swallowed_by_the_learners_except():
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", SWALLOWS_THE_LIMIT], capture_output=True, text=True,
+                          timeout=30, cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stdout
+    for line, name in zip(lines, ("catches_exception", "bare_except_once")):
+        seconds, message = line.split(" ", 1)
+        assert message.startswith(f"{name} ran longer than the 0.3-second limit"), message
+        assert float(seconds) < 5, line

@@ -24,13 +24,17 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from lib.attention import AdditiveScore, GeneralScore, attend, dot_product_scores
-from lib.data import Vocab, collate_batch, make_loader
-from lib.decoding import sequence_log_probs, translate
+from lib.attention import AdditiveScore, GeneralScore, attend, attention_weights, dot_product_scores
+from lib.data import Vocab, bucketed_loader, collate_batch, make_loader
+from lib.decoding import beam_search, sequence_log_probs, translate
 from lib.models import build_model
-from lib.tasks import date_pairs, encode_date, random_dates, reversal_pairs
-from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs
-from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint
+from lib.paths import cache_dir
+from lib.recipes import TransformerRecipe
+from lib.tasks import date_pairs, encode_date, format_date, random_dates, reversal_pairs, reversal_vocab
+from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
+from lib.text import tokenize
+from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint, sequence_loss
+from lib.transformer import build_transformer, causal_mask, multi_head_attention, self_attention, split_heads
 from tiny import VOCAB, first_batch, tiny_dataset
 
 TIME_LIMIT_S = 60  # per call; each takes well under a second when it behaves
@@ -64,6 +68,11 @@ def train(**settings):
     return fit(net, loader, **{"steps": 2, "progress": False, "device": "cpu", **settings})
 
 
+def tiny_transformer():
+    recipe = TransformerRecipe(d_model=8, heads=2, encoder_layers=1, decoder_layers=1, feedforward=16)
+    return build_transformer(len(VOCAB), len(VOCAB), recipe)
+
+
 def nan_model():
     net = model()
     with torch.no_grad():
@@ -75,7 +84,31 @@ def used_up_iterator():
     return iter([first_batch(tiny_dataset(8))])  # one batch, then nothing, ever
 
 
+class LogitsOnly(torch.nn.Module):
+    """A model that returns its logits alone, not (logits, weights)."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = model()
+
+    def forward(self, source, lengths, target_in):
+        return self.inner(source, lengths, target_in)[0]
+
+
 # --- Cases needing files ----------------------------------------------------------------------
+
+
+def cache_named(name):
+    def call(tmp_path: Path, monkeypatch):
+        monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path / "cache"))
+        train(cache=name)
+    return call
+
+
+def cache_folder_is_a_file(tmp_path: Path, monkeypatch):
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path / "cache"))
+    train(cache="tiny")
 
 
 def garbage_cache_file(tmp_path: Path, monkeypatch):
@@ -120,6 +153,7 @@ def without_files(call):
 
 
 F64, F32 = torch.float64, torch.float32
+MHA = torch.nn.MultiheadAttention(4, 2, batch_first=True)
 SOURCE = torch.tensor([[4, 5, 6]])
 LENGTHS = torch.tensor([3])
 
@@ -193,6 +227,97 @@ CASES = [
      [MIRROR_ENV, "a file, not a folder"]),
     ("mirror argument is a file", mirror_argument_is_a_file, TatoebaNotFoundError,
      ["mirror= argument", "a file, not a folder"]),
+    # Issue 20, 6: settings that trained or split silently wrong
+    ("fit final_lr_fraction=-1", without_files(lambda: train(final_lr_fraction=-1)), ValueError,
+     ["final_lr_fraction must be a number in [0, 1]", "got -1"]),
+    ("fit final_lr_fraction=nan", without_files(lambda: train(final_lr_fraction=math.nan)), ValueError,
+     ["final_lr_fraction", "[0, 1]", "nan"]),
+    ("split_indices NaN fraction", without_files(lambda: split_indices(
+        [("a", "b"), ("c", "d")], (math.nan, 0.1, 0.1))), ValueError, ["fractions must be three finite", "nan"]),
+    ("split_indices NaN validation fraction", without_files(lambda: split_indices(
+        [("a", "b")], (0.9, math.nan, 0.1))), ValueError, ["finite non-negative", "summing to 1", "nan"]),
+
+    # Issue 20, 9: token ids (out of the vocabulary, float), empty targets, max_len=0
+    ("Seq2Seq source id above the vocabulary", without_files(lambda: model()(
+        torch.tensor([[4, 99]]), torch.tensor([2]), torch.tensor([[1, 4]]))), ValueError,
+     ["token id 99 is outside the vocabulary of size 24"]),
+    ("Seq2Seq target id below 0", without_files(lambda: model()(
+        SOURCE, LENGTHS, torch.tensor([[1, -3]]))), ValueError, ["target_in", "token id -3 is outside the vocabulary"]),
+    ("Transformer source id above the vocabulary", without_files(lambda: tiny_transformer()(
+        torch.tensor([[4, 99]]), torch.tensor([2]), torch.tensor([[1, 4]]))), ValueError,
+     ["token id 99 is outside the vocabulary of size 24"]),
+    ("Transformer target id above the vocabulary", without_files(lambda: tiny_transformer()(
+        SOURCE, LENGTHS, torch.tensor([[1, 30]]))), ValueError, ["target_in", "token id 30 is outside"]),
+    ("beam_search id above the vocabulary", without_files(lambda: beam_search(
+        model(), torch.tensor([[4, 99]]), torch.tensor([2]))), ValueError, ["token id 99 is outside the vocabulary"]),
+    ("Seq2Seq float target ids", without_files(lambda: model()(SOURCE, LENGTHS, torch.tensor([[1.0, 4.7]]))),
+     TypeError, ["target_in must hold integer token ids", "torch.float32"]),
+    ("Transformer float target ids", without_files(lambda: tiny_transformer()(
+        SOURCE, LENGTHS, torch.tensor([[1.0, 4.7]]))), TypeError, ["target_in must hold integer token ids", "float32"]),
+    ("translate float ids", without_files(lambda: translate(model(), [4.7, 5])), TypeError,
+     ["source_ids must be int token ids", "4.7"]),
+    ("Vocab.decode float ids", without_files(lambda: VOCAB.decode([4.7, 5])), TypeError,
+     ["ids must be int token ids", "4.7", "float"]),
+    ("Seq2Seq greedy max_len=0", without_files(lambda: model().greedy(SOURCE, LENGTHS, max_len=0)), ValueError,
+     ["max_len must be a positive int", "got 0"]),
+    ("Transformer greedy max_len=0", without_files(lambda: tiny_transformer().greedy(SOURCE, LENGTHS, max_len=0)),
+     ValueError, ["max_len must be a positive int", "got 0"]),
+    ("Seq2Seq (B, 0) target", without_files(lambda: model()(SOURCE, LENGTHS, torch.zeros(1, 0, dtype=torch.long))),
+     ValueError, ["target_in is empty", "(1, 0)"]),
+    ("Transformer (B, 0) target", without_files(lambda: tiny_transformer()(
+        SOURCE, LENGTHS, torch.zeros(1, 0, dtype=torch.long))), ValueError, ["target_in is empty", "(1, 0)"]),
+    ("sequence_loss (B, 0) targets", without_files(lambda: sequence_loss(
+        torch.zeros(2, 0, 5), torch.zeros(2, 0, dtype=torch.long))), ValueError, ["targets are empty", "(2, 0)"]),
+    # Issue 20, 9: the Transformer's steps
+    ("self_attention float64 x, float32 weights", without_files(lambda: self_attention(
+        torch.ones(1, 3, 4, dtype=F64), torch.ones(4, 4), torch.ones(4, 4), torch.ones(4, 4))), TypeError,
+     ["x and W_q must have the same dtype", "torch.float64", "torch.float32"]),
+    ("multi_head_attention key of another d_model", without_files(lambda: multi_head_attention(
+        torch.ones(1, 2, 4), torch.ones(1, 3, 6), torch.ones(1, 3, 4), MHA)), ValueError,
+     ["d_model = 4", "key (1, 3, 6)"]),
+    ("multi_head_attention key and value lengths", without_files(lambda: multi_head_attention(
+        torch.ones(1, 2, 4), torch.ones(1, 3, 4), torch.ones(1, 2, 4), MHA)), ValueError,
+     ["key and value src_len", "key (1, 3, 4), value (1, 2, 4)"]),
+    ("multi_head_attention batch sizes", without_files(lambda: multi_head_attention(
+        torch.ones(2, 2, 4), torch.ones(1, 3, 4), torch.ones(1, 3, 4), MHA)), ValueError,
+     ["must share batch", "query (2, 2, 4)"]),
+    ("causal_mask(True)", without_files(lambda: causal_mask(True)), ValueError,
+     ["length must be a positive int", "got True"]),
+    ("split_heads heads=True", without_files(lambda: split_heads(torch.ones(1, 2, 4), True)), ValueError,
+     ["heads must be a positive int", "got True"]),
+    # Issue 20, 9: what fit is given
+    ("fit an nn.Linear", without_files(lambda: train(net=torch.nn.Linear(2, 2))), TypeError,
+     ["fit needs a lib.models.Seq2Seq", "got a Linear, whose forward takes (input"]),
+    ("fit a function as the model", without_files(lambda: train(net=lambda source, lengths, target: None)), TypeError,
+     ["fit needs a lib.models.Seq2Seq", "got function"]),
+    ("fit a model returning bare logits", without_files(lambda: train(net=LogitsOnly())), TypeError,
+     ["(logits, weights)", "returned a 3-D tensor"]),
+    ("fit a loader of tuples", without_files(lambda: train(loader=[(torch.ones(2, 3), torch.ones(2, 3))])),
+     TypeError, ["must yield lib.data.Batch", "got a tuple"]),
+    ("fit evaluate returning a float", without_files(lambda: train(evaluate=lambda net: 0.5)), TypeError,
+     ["evaluate must return a dict", "got float 0.5"]),
+    ("fit seed=1.5", without_files(lambda: train(seed=1.5)), ValueError, ["seed must be an int >= 0", "1.5"]),
+    ("fit cache name with ../", cache_named("../escape"), ValueError, ["cache must be a plain name", "'../escape'"]),
+    ("fit cache name with a separator", cache_named("ch07/dates"), ValueError, ["without '/'", "'ch07/dates'"]),
+    ("cache folder that cannot be made", cache_folder_is_a_file, OSError,
+     ["cannot write in the cache folder", "set ATTENTION_COURSE_CACHE to a folder you can write"]),
+    # Issue 20, 9: data, text, tasks and the softmax step
+    ("bucketed_loader(batch_size=0)", without_files(lambda: bucketed_loader(tiny_dataset(8), 0)), ValueError,
+     ["batch_size must be an int >= 1", "got 0"]),
+    ("tokenize(None)", without_files(lambda: tokenize(None, "eng")), TypeError,
+     ["text must be a str", "NoneType"]),
+    ("format_date of an ISO string", without_files(lambda: format_date("2026-01-01")), TypeError,
+     ["date must be a datetime.date", "str '2026-01-01'", "fromisoformat"]),
+    ("reversal_pairs, empty alphabet", without_files(lambda: reversal_pairs(2, alphabet="")), ValueError,
+     ["alphabet must be a non-empty str", "got ''"]),
+    ("reversal_vocab, empty alphabet", without_files(lambda: reversal_vocab("")), ValueError,
+     ["alphabet must be a non-empty str", "got ''"]),
+    ("attention_weights, a row of -inf scores", without_files(lambda: attention_weights(
+        torch.tensor([[0.5, 1.0], [-math.inf, -math.inf]]))), ValueError,
+     ["every score of batch row 1 is -inf", "every key of that row is masked", "NaN"]),
+    ("attention_weights, -inf scores beside a mask", without_files(lambda: attention_weights(
+        torch.tensor([[[-math.inf, -math.inf, 1.0]]]), torch.tensor([[True, True, False]]))), ValueError,
+     ["every score of batch row 0, query 0 is -inf"]),
 ]
 
 
@@ -208,10 +333,40 @@ def test_bad_input_gets_a_clear_error(call, error_type, words, tmp_path, monkeyp
 
 def test_the_table_covers_each_bad_input_once():
     names = [case[0] for case in CASES]
-    assert len(names) == len(set(names)) == 38
+    assert len(names) == len(set(names)) == 78
+
+
+def test_a_read_only_cache_folder_names_the_variable_to_set(tmp_path, monkeypatch):
+    (tmp_path / "checkpoints").mkdir()
+    for folder in (tmp_path / "checkpoints", tmp_path):
+        folder.chmod(0o500)
+    try:
+        try:  # root (with CAP_DAC_OVERRIDE) writes in read-only folders: nothing to test then
+            (tmp_path / "checkpoints" / "probe").touch()
+        except PermissionError:
+            pass
+        else:
+            pytest.skip("this user can write in a read-only folder")
+        monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
+        outcome = run_with_time_limit(lambda: train(cache="tiny"))
+    finally:
+        for folder in (tmp_path, tmp_path / "checkpoints"):
+            folder.chmod(0o700)
+    assert isinstance(outcome.get("error"), PermissionError), outcome
+    assert "set ATTENTION_COURSE_CACHE to a folder you can write" in str(outcome["error"])
 
 
 # --- Bad inputs that must now work --------------------------------------------------------------
+
+
+def test_a_tilde_in_the_cache_variable_is_the_home_folder(tmp_path, monkeypatch):
+    """Was a folder named '~' in the working directory."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", "~/course-cache")
+    monkeypatch.chdir(tmp_path)
+    assert cache_dir() == tmp_path / "course-cache"
+    run_with_time_limit(lambda: train(cache="tiny"))
+    assert list((tmp_path / "course-cache" / "checkpoints").glob("tiny-*.pt")) and not (tmp_path / "~").exists()
 
 
 def test_eval_every_shorter_than_log_every_trains():
@@ -231,6 +386,13 @@ def test_a_vocabulary_in_extra_round_trips(tmp_path):
     extra = run_with_time_limit(lambda: load_checkpoint(path, model()))["result"]["extra"]
     assert extra["vocabs"] == {"source": source, "target": target}
     assert isinstance(extra["vocabs"]["source"], Vocab) and extra["both"] == [source, 3]
+
+
+def test_a_partly_masked_row_still_gets_weights():
+    """Only rows with no finite score are refused: -inf beside finite scores is weight 0, as before."""
+    weights = run_with_time_limit(lambda: attention_weights(
+        torch.tensor([[0.0, -math.inf, 0.0]]), torch.tensor([[True, True, False]])))["result"]
+    assert torch.equal(weights, torch.tensor([[1.0, 0.0, 0.0]]))
 
 
 def test_a_finite_loss_is_not_stopped():

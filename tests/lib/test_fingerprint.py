@@ -157,3 +157,89 @@ def test_a_dataset_it_cannot_read_is_refused_not_shared(key):
     from torch.utils.data import TensorDataset
     with pytest.raises(TypeError, match=r"cannot fingerprint a TensorDataset.*train without cache="):
         key(loader=make_loader(TensorDataset(torch.zeros(4, 3)), 2))
+
+
+# --- What an evaluate reads besides its closure, and the dataset's own code (issue 20, 7) ---------
+
+
+def test_an_evaluate_is_known_by_its_default_arguments(key):
+    """``lambda m, d=test: ...`` reads ``d`` as surely as a closure would: by value, not by name."""
+    first = key(evaluate=lambda m, d=tiny_dataset(16, seed=3): evaluate(m, d))
+    assert key(evaluate=lambda m, d=tiny_dataset(16, seed=3): evaluate(m, d)) == first
+    assert key(evaluate=lambda m, d=tiny_dataset(16, seed=4): evaluate(m, d)) != first
+    assert key(evaluate=lambda m, *, size=8: {"size": float(size)}) != key(
+        evaluate=lambda m, *, size=16: {"size": float(size)})  # keyword-only defaults too
+
+
+def test_a_default_argument_it_cannot_read_is_refused_not_shared(key):
+    with pytest.raises(TypeError, match=r"cannot key an evaluate whose default argument 'd' is a "
+                                        r"object: .*pass cache=None"):
+        key(evaluate=lambda m, d=object(): {"ok": 1.0})
+
+
+class _Scorer:
+    """An evaluate given as a bound method (scorer.run) or as the object itself (scorer)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def run(self, model):
+        return self.score(model)
+
+    def score(self, model):
+        return evaluate(model, self.data)
+
+    def __call__(self, model):
+        return self.run(model)
+
+
+class _OtherScorer(_Scorer):
+    def score(self, model):  # same run, same state: only the class's code differs
+        return evaluate(model, self.data, batch_size=8)
+
+
+def test_a_bound_method_is_known_by_its_objects_state_and_class(key):
+    first = key(evaluate=_Scorer(tiny_dataset(16, seed=3)).run)
+    assert key(evaluate=_Scorer(tiny_dataset(16, seed=3)).run) == first
+    assert key(evaluate=_Scorer(tiny_dataset(16, seed=4)).run) != first
+    assert key(evaluate=_OtherScorer(tiny_dataset(16, seed=3)).run) != first
+
+
+def test_a_callable_object_is_known_by_its_state(key):
+    first = key(evaluate=_Scorer(tiny_dataset(16, seed=3)))
+    assert key(evaluate=_Scorer(tiny_dataset(16, seed=3))) == first  # not by its address
+    assert key(evaluate=_Scorer(tiny_dataset(16, seed=4))) != first
+
+
+def test_an_object_state_it_cannot_read_is_refused_not_shared(key):
+    with pytest.raises(TypeError, match=r"cannot key an evaluate bound to an object whose attribute "
+                                        r"'data' is a object"):
+        key(evaluate=_Scorer(object()).run)
+
+
+class _SortedBatches(PairDataset):
+    """The same tensors as a PairDataset, served in another order within each batch."""
+
+    def __getitems__(self, indices):
+        return super().__getitems__(sorted(indices))
+
+
+def _pairs_as(cls, seed=0):
+    plain = tiny_dataset(seed=seed)
+    return cls(plain.sources, plain.targets, VOCAB, VOCAB)
+
+
+def test_a_dataset_subclass_is_known_by_its_code(key):
+    assert key(loader=make_loader(_pairs_as(_SortedBatches), 16)) != key(loader=make_loader(_pairs_as(PairDataset), 16))
+
+
+def test_a_dataset_class_without_source_is_known_by_its_compiled_code(key):
+    """A class defined in a notebook cell has no source inspect can read: its methods' code counts."""
+    def cell(body: str) -> type:
+        namespace = {"PairDataset": PairDataset, "__name__": "a_notebook_cell"}
+        exec(f"class Cell(PairDataset):\n    def __getitems__(self, indices):\n        {body}\n", namespace)
+        return namespace["Cell"]
+
+    sorted_key = key(loader=make_loader(_pairs_as(cell("return super().__getitems__(sorted(indices))")), 16))
+    assert key(loader=make_loader(_pairs_as(cell("return super().__getitems__(sorted(indices))")), 16)) == sorted_key
+    assert key(loader=make_loader(_pairs_as(cell("return super().__getitems__(indices[::-1])")), 16)) != sorted_key
