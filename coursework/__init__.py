@@ -8,7 +8,7 @@ From the repository root::
     python -m coursework student-edition [NOTEBOOK ...] [--out student/] [--force]
     python -m coursework exercise-edition [--check]                 # exercises/, what Colab opens
     python -m coursework nbgrader-source [NOTEBOOK ...] --out COURSE/source/ASSIGNMENT [--force]
-    python -m coursework grade SUBMISSION.ipynb ... [--source NOTEBOOK] [--json]
+    python -m coursework grade SUBMISSION.ipynb ... [--source NOTEBOOK] [--json] [--report FILE.jsonl]
                                [--cell-timeout 60] [--timeout 300]
     python -m coursework table [--write chapters/instructors.md]
 
@@ -18,7 +18,7 @@ the names code uses), :mod:`.exercise_format` (parse, validate), :mod:`.editions
 source, student edition by nbgrader's own preprocessors), :mod:`.exercise_edition` (the editions
 Colab opens, in exercises/), :mod:`.output` (writing editions
 without destroying work), :mod:`.grading` (run and score), :mod:`.sandbox` (the learner's
-kernel, which the checks never share), :mod:`.table`. Every error names the notebook, and the
+kernel, which the checks never share), :mod:`.isolation` (the walls around it), :mod:`.table`. Every error names the notebook, and the
 cell where there is one.
 """
 

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -336,24 +339,36 @@ def test_the_table_covers_each_bad_input_once():
     assert len(names) == len(set(names)) == 78
 
 
-def test_a_read_only_cache_folder_names_the_variable_to_set(tmp_path, monkeypatch):
+# fit's cache in a folder it may not write, in a process that may not: root (CAP_DAC_OVERRIDE)
+# writes in read-only folders, so as root the process drops that capability first (setpriv).
+READ_ONLY_CACHE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from test_bad_inputs import make_loader, model, tiny_dataset
+from lib.train import fit
+try:
+    fit(model(), make_loader(tiny_dataset(16), 8), steps=2, progress=False, device="cpu", cache="tiny")
+except PermissionError as error:
+    print(error)
+"""
+
+
+def test_a_read_only_cache_folder_names_the_variable_to_set(tmp_path):
     (tmp_path / "checkpoints").mkdir()
     for folder in (tmp_path / "checkpoints", tmp_path):
         folder.chmod(0o500)
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all", "--"] \
+        if os.geteuid() == 0 else []
     try:
-        try:  # root (with CAP_DAC_OVERRIDE) writes in read-only folders: nothing to test then
-            (tmp_path / "checkpoints" / "probe").touch()
-        except PermissionError:
-            pass
-        else:
-            pytest.skip("this user can write in a read-only folder")
-        monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
-        outcome = run_with_time_limit(lambda: train(cache="tiny"))
+        done = subprocess.run([*drop, sys.executable, "-c", READ_ONLY_CACHE, str(Path(__file__).parent)],
+                              capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2],
+                              env={**os.environ, "ATTENTION_COURSE_CACHE": str(tmp_path)})
     finally:
         for folder in (tmp_path, tmp_path / "checkpoints"):
             folder.chmod(0o700)
-    assert isinstance(outcome.get("error"), PermissionError), outcome
-    assert "set ATTENTION_COURSE_CACHE to a folder you can write" in str(outcome["error"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"cannot write in the cache folder {tmp_path / 'checkpoints'}" in done.stdout, done.stdout
+    assert "set ATTENTION_COURSE_CACHE to a folder you can write" in done.stdout, done.stdout
 
 
 # --- Bad inputs that must now work --------------------------------------------------------------
