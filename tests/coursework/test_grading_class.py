@@ -162,7 +162,9 @@ def test_every_submission_gets_the_right_row(name, graded):
         return
     scores, weights = row["exercises"]
     assert (scores["grade_id"], scores["score"]) == ("ex-99-scores-check", points), said
-    assert weights["score"] == 0.0 and "is not implemented yet" in weights["message"], said
+    assert weights["score"] == 0.0, said
+    if name != "leaves a process running":  # its process may have spoilt this exercise's answer file too
+        assert "is not implemented yet" in weights["message"], said
     assert row["score"] == points
 
 
