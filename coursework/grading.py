@@ -290,6 +290,9 @@ def grade(submission: Path, source: Path | Source | None = None, *, limits: Limi
     with kernel:
         try:
             runs = kernel.run()
+        except LearnerDied as error:  # a BaseException: "except Exception" below does not catch it
+            row.error = f"{submission}: its kernel died and could not be restarted ({error}); not graded"
+            return row
         except LearnerTimeout:
             row.error = f"{submission}: ran past the {limits.submission:g} s limit for a submission; not graded"
             return row

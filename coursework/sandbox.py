@@ -284,12 +284,29 @@ class LearnerKernel:
         return CellRun(index, "ok")
 
     def revive(self) -> None:
-        """A new kernel, with the cells that ran without trouble run again."""
-        self.close()
-        self._start()
-        for run in self.runs:
-            if run.status == "ok":
-                self._execute(self.cells[run.index], self._limit(run.index))
+        """A new kernel, with the cells that ran without trouble run again.
+
+        A cell that ran, then kills or hangs the new kernel (its reply can come before its own
+        kill lands, so it was recorded "ok") is recorded as failing, and the kernel is started
+        again without it. Raises :class:`LearnerTimeout` past the submission's deadline.
+        """
+        while True:
+            self.close()
+            self._start()
+            position = None
+            try:
+                for position, run in enumerate(self.runs):
+                    if run.status == "ok":
+                        self._execute(self.cells[run.index], self._limit(run.index))
+                return
+            except LearnerDied:
+                self.runs[position] = CellRun(self.runs[position].index, "error",
+                                              "the kernel died when this cell ran again")
+            except LearnerTimeout:
+                if self.deadline - time.monotonic() <= 0:
+                    raise
+                self.runs[position] = CellRun(self.runs[position].index, "timeout",
+                                              f"ran past the {self.cell_timeout:g} s limit for a cell when run again")
 
     def _limit(self, index: int) -> float:
         return self.cell_timeout if index in self.limited else float("inf")

@@ -86,7 +86,7 @@ ATTACKS = {
     "rewrites the instructor's check": (NONE + REWRITE, 0.0, ["should return a torch.Tensor"]),
     "untouched after the rewriter": (None, 0.0, ["is not implemented yet"]),
     "kills its parent": ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + SCORES, 0.0,
-                         ["the kernel died while this cell ran"]),
+                         ["the kernel died"]),  # while the cell ran, or when it ran again
     "kills every process it may": ("import os, signal\nos.kill(-1, signal.SIGKILL)\n" + SCORES, 0.0,
                                    ["is not defined"]),
     # In its namespace the kernel has no parent (0): the stop reaches its own process group, whose

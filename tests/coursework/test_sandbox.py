@@ -119,3 +119,16 @@ def test_a_module_handed_to_the_learner_arrives_as_the_same_module(tmp_path):
         state, kind = LearnerFunction(kernel, "step", time.monotonic() + 30)(x, cell=cell)
     assert kind == "GRUCell"
     torch.testing.assert_close(state, cell(x).detach())
+
+
+def test_a_cell_that_kills_the_kernel_when_run_again_is_left_out_of_the_next_kernel():
+    """A cell recorded "ok" whose kill lands after its reply (os.kill of its own group) kills every
+    kernel that runs it again: reviving once more without it, not failing the whole batch."""
+    cells = ["x = 1", "import os\nif os.path.exists('ran-once'):\n    os._exit(1)\nopen('ran-once', 'w').close()",
+             "import os\nos._exit(1)"]
+    with LearnerKernel(cells, cell_timeout=30, deadline=time.monotonic() + 120) as kernel:
+        assert [run.status for run in kernel.run()] == ["ok", "ok", "error"]
+        assert kernel.lookup(["x"]) == {"x": ("value", 1)}
+        assert [(run.status, run.message) for run in kernel.runs] == [
+            ("ok", ""), ("error", "the kernel died when this cell ran again"),
+            ("error", "the kernel died while this cell ran")]
