@@ -5,8 +5,8 @@ pyproject.toml): ``auto`` is one worker more than CPUs.
   browser) is set up once. The files with the longest tests are handed out first: one of them left
   to the end would run alone while the other workers wait.
 * Each worker runs torch, and what it starts, with one thread (``pytest_configure``).
-* A notebook checked by nbval (``pytest --nbval-lax chapters/04_softmax.ipynb``) runs its cells in
-  one kernel, one after another: with ``--nbval`` or ``--nbval-lax``, ``-n auto`` means one process.
+* A notebook checked by nbval (every chapter and exercise edition, ``--nbval-lax`` in
+  pyproject.toml) is one scope: its cells run in one kernel, on one worker, one after another.
 """
 
 from __future__ import annotations
@@ -62,9 +62,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker more than CPUs; none (one process) for nbval."""
-    if config.getoption("nbval", False) or config.getoption("nbval_lax", False):
-        return 0
+    """``-n auto``: one worker more than CPUs. A notebook under nbval stays whole on one worker
+    (``--dist loadscope``: its cells are one scope), so its cells share one kernel, in order."""
     # The tests spend about a fifth of their time waiting on kernels, Chromium and builds (with one
     # worker per CPU on two cores they kept the CPUs 81% busy): a third worker took the whole run
     # from 216 s to 185 s there.

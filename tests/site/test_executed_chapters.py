@@ -1,16 +1,16 @@
 """Every chapter ran, from the current sources, without an error: the book build's executions.
 
-The README's test command executes every chapter notebook once, in the book build: each one runs
-in a kernel in ``chapters/``, as nbval or Colab would (``_ext/parallel_execution.py`` runs them side
-by side and files each run in myst-nb's jupyter-cache, from which the pages are rendered), and
-``-W`` turns a cell that raises into a failed build, so ``pytest`` never starts. Running them all
-again under nbval would double the test command's time and test nothing new. This module makes
-sure that the runs the build left in ``_build/.jupyter_cache`` are those of the files in this
-checkout: a run of the same code cells (the cache's own match), each cell run, no error output,
-and made after the notebook and every file of ``lib`` last changed. A missing or stale run fails
-with the command that makes a fresh one.
+The README's test command executes every chapter notebook in the book build: each one runs in a
+kernel in ``chapters/``, as Colab would (``_ext/parallel_execution.py`` runs them side by side and
+files each run in myst-nb's jupyter-cache, from which the pages are rendered), and ``-W`` turns a
+cell that raises into a failed build, so ``pytest`` never starts. ``pytest`` then runs every
+chapter and exercise edition again under nbval, loading the models the build trained. This
+module makes sure that the runs the build left in ``_build/.jupyter_cache``, the ones the site
+shows, are those of the files in this checkout: a run of the same code cells (the cache's own
+match), each cell run, no error output, and made after the notebook and every file of ``lib``
+last changed. A missing or stale run fails with the command that makes a fresh one.
 
-One chapter, without building the book: ``pytest --nbval-lax chapters/07_concat_and_decode.ipynb``.
+One chapter, without building the book: ``pytest chapters/07_concat_and_decode.ipynb``.
 """
 
 from __future__ import annotations
