@@ -13,6 +13,7 @@ rebuild after a failed notebook in tests/site/test_rebuild_after_failure.py.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import os
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import threading
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,7 +36,7 @@ from lib.models import build_model
 from lib.paths import cache_dir
 from lib.recipes import TransformerRecipe
 from lib.tasks import date_pairs, encode_date, format_date, random_dates, reversal_pairs, reversal_vocab
-from lib.tatoeba import MIRROR_ENV, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
+from lib.tatoeba import MIRROR_ENV, PAIRS, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
 from lib.text import tokenize
 from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint, sequence_loss
 from lib.transformer import build_transformer, causal_mask, multi_head_attention, self_attention, split_heads
@@ -135,9 +137,12 @@ def cached_archive_with_an_empty_file(tmp_path: Path, monkeypatch):
     monkeypatch.delenv(MIRROR_ENV, raising=False)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("kor.txt", "")
-    (tmp_path / "kor-eng.zip").write_bytes(buffer.getvalue())
-    load_pairs("kor-eng", cache_dir=tmp_path, download=False)
+        archive.writestr("fra-eng/fra.txt", "")
+    (tmp_path / "fra-eng.zip").write_bytes(buffer.getvalue())
+    # Pinned, as d2l's zip is: the sha1 passes, and the empty text must still be refused.
+    pinned = replace(PAIRS["fra-eng"], zip_sha1=hashlib.sha1(buffer.getvalue()).hexdigest())
+    monkeypatch.setitem(PAIRS, "fra-eng", pinned)
+    load_pairs("fra-eng", cache_dir=tmp_path, download=False)
 
 
 def mirror_variable_is_a_file(tmp_path: Path, monkeypatch):

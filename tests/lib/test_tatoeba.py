@@ -1,36 +1,55 @@
-"""Tests of lib.tatoeba (getting, checking, parsing, splitting) and lib.text (tokenising).
+"""Tests of lib.tatoeba (parsing, splitting), lib.tatoeba_files (getting and checking the files) and
+lib.text (tokenising).
 
 No test touches the network: downloads are served by a fake ``urllib.request.urlopen`` that hands
-out the bytes of small zips built here. Tests of real data read the offline mirror of the full files,
-which CI places at ``../shared/data/tatoeba-full`` beside the repository; it is required, so its absence
-fails.
+out bytes built here or, for the course's own copies, by an HTTP server on 127.0.0.1 that serves
+the repository's ``data/tatoeba``; any other request fails the test. Tests of real data read the full
+files from the offline mirror ``../shared/data/tatoeba-full`` where it exists beside the repository
+(the course's machines), else from the repository's own copies in ``data/tatoeba`` (a fresh clone,
+as in the published workflow); where both exist, a test checks that they give the same pairs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.server
 import io
+import lzma
+import threading
 import unicodedata
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import sacrebleu
+import yaml
 
+import lib.tatoeba_files as tatoeba_files
 from lib.tatoeba import (
     ATTRIBUTION, CACHE_ENV, MIRROR_ENV, PAIRS, MalformedLineError, SentencePair, Splits, TatoebaArchiveError,
     TatoebaChecksumError, TatoebaDownloadError, TatoebaError, TatoebaNotFoundError, UnknownPairError,
-    default_cache_dir, direction, fetch_archive, load_pairs, load_splits, split_indices,
+    default_cache_dir, direction, fetch, load_pairs, load_splits, split_indices,
 )
+from lib.tatoeba_files import course_url
 from lib.text import KOREAN_SPACE, detokenize, normalize, tokenize
 
-MIRROR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tatoeba-full"
-#: The whole English-French file of d2l's fra-eng.zip: its line count and the sha256 its README gives.
+REPO = Path(__file__).resolve().parents[2]
+#: The repository's own copies of the two files, xz-compressed: what the course downloads.
+REPO_DATA = REPO / "data" / "tatoeba"
+#: The offline mirror of the course's machines, the full text files, beside the repository.
+SHARED_MIRROR = REPO.parent / "shared" / "data" / "tatoeba-full"
+#: Where the tests of real data read the files.
+MIRROR = SHARED_MIRROR if SHARED_MIRROR.is_dir() else REPO_DATA
+#: The whole English-French file of d2l's fra-eng.zip: its line count and its pinned sha256.
 FULL_FRENCH_LINES = 167_130
 FULL_FRENCH_SHA256 = "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104"
+D2L_ZIP_SHA1 = "94646ad1522d915e7b0f9296181140edcf86a4f5"
 
 KOREAN_LINES = [
     "Go.\t가.\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM) & #8363271 (Eunhee)",
@@ -40,33 +59,46 @@ KOREAN_LINES = [
 ]
 FRENCH_LINES = ["Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM) & #1158250 (Wittydev)",
                 "Hi.\tSalut !\tCC-BY 2.0 (France) Attribution: tatoeba.org #538123 (CM) & #509819 (Aiji)"]
+REAL_URLOPEN = urllib.request.urlopen
 
 
 # --- Fixtures and fakes ----------------------------------------------------------------------------
 
-def _mirror() -> Path:
-    assert (MIRROR / "fra-eng" / "fra.txt").is_file() and (MIRROR / "kor-eng" / "kor.txt").is_file(), (
-        f"the Tatoeba mirror is missing at {MIRROR}: CI must place shared/data/tatoeba-full beside the repository")
+@pytest.fixture
+def mirror() -> Path:
     return MIRROR
 
 
-@pytest.fixture
-def mirror() -> Path:
-    return _mirror()
+@pytest.fixture(scope="module")
+def french_pairs() -> list[SentencePair]:
+    """The whole English-French file, parsed once for the tests that compare all of it."""
+    return load_pairs("fra-eng", mirror=MIRROR)
 
 
 @pytest.fixture(scope="module")
 def french_splits() -> Splits:
     """The whole English-French file, tokenised and split once for the tests that read all of it
     (tokenising its 167,130 pairs takes seconds)."""
-    return load_splits("fra-eng", mirror=_mirror(), seed=0)
+    return load_splits("fra-eng", mirror=MIRROR, seed=0)
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch, tmp_path):
-    """No test may see the caller's mirror or cache settings, nor write to the real ~/.cache."""
+    """No test may see the caller's mirror or cache settings, write to the real ~/.cache, or reach
+    the network (a test that downloads installs its own opener)."""
     monkeypatch.delenv(MIRROR_ENV, raising=False)
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "default-cache-root"))
+    install_opener(monkeypatch, FakeOpener(error=AssertionError("a test reached for the network")))
+
+
+def repository_text(pair: str) -> bytes:
+    """The text file of ``pair``, decompressed from the repository's copy."""
+    spec = PAIRS[pair]
+    return lzma.decompress((REPO_DATA / spec.name / f"{spec.member}.xz").read_bytes())
+
+
+def text_bytes(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
 
 
 def zip_bytes(member: str, lines: list[str]) -> bytes:
@@ -77,16 +109,30 @@ def zip_bytes(member: str, lines: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def not_found(url: str) -> urllib.error.HTTPError:
+    return urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+
+
 class FakeOpener:
-    """Stands in for urllib.request.urlopen: serves ``payload`` (or raises ``error``), counts calls."""
+    """Stands in for urllib.request.urlopen: serves ``payload`` (or raises ``error``) whatever the URL,
+    or, given ``routes``, what each URL maps to (bytes, or an exception to raise); counts calls."""
 
     def __init__(self, payload: bytes = b"", error: Exception | None = None,
-                 fail_after_bytes: int | None = None):
-        self.payload, self.error, self.fail_after_bytes = payload, error, fail_after_bytes
+                 fail_after_bytes: int | None = None, routes: dict[str, bytes | Exception] | None = None):
+        self.payload, self.error, self.fail_after_bytes, self.routes = payload, error, fail_after_bytes, routes
         self.requests: list[tuple[urllib.request.Request, float | None]] = []
+
+    @property
+    def urls(self) -> list[str]:
+        return [request.full_url for request, _ in self.requests]
 
     def __call__(self, request, timeout=None):
         self.requests.append((request, timeout))
+        if self.routes is not None:
+            answer = self.routes.get(request.full_url, AssertionError(f"no route for {request.full_url}"))
+            if isinstance(answer, Exception):
+                raise answer
+            return io.BytesIO(answer)
         if self.error is not None:
             raise self.error
         if self.fail_after_bytes is not None:
@@ -104,30 +150,111 @@ class _BreakingResponse(io.BytesIO):
         return data
 
 
-def install_opener(monkeypatch, opener: FakeOpener) -> FakeOpener:
+def install_opener(monkeypatch, opener: Callable) -> Callable:
     monkeypatch.setattr(urllib.request, "urlopen", opener)
     return opener
 
 
-def pin_fra_eng_to(monkeypatch, payload: bytes) -> None:
-    """Point the fra-eng pin at our fake zip (the real pin is the real zip's sha1)."""
+def local_only(request, timeout=None):
+    """The real urlopen, for 127.0.0.1 only."""
+    assert urlparse(request.full_url).hostname == "127.0.0.1", f"a test reached for {request.full_url}"
+    return REAL_URLOPEN(request, timeout=timeout)
+
+
+@contextlib.contextmanager
+def serving(folder: Path) -> Iterator[tuple[str, list[str]]]:
+    """An HTTP server on 127.0.0.1 (a free port) that serves ``folder``: its base URL, and the list of
+    the paths asked for, filled as requests arrive."""
+    asked: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def do_GET(self):
+            asked.append(self.path)
+            super().do_GET()
+
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name; no log on stderr
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def pin_course_copy(monkeypatch, pair: str, payload: bytes, text: bytes | None = None) -> None:
+    """Point ``pair``'s pins at our fake .xz ``payload`` and its ``text`` (by default, the payload
+    decompressed); the real pins are the real files'."""
+    text = lzma.decompress(payload) if text is None else text
+    monkeypatch.setitem(PAIRS, pair, replace(PAIRS[pair], xz_sha256=hashlib.sha256(payload).hexdigest(),
+                                             text_sha256=hashlib.sha256(text).hexdigest()))
+
+
+def serve_course_copy(monkeypatch, pair: str, lines: list[str]) -> FakeOpener:
+    """Serve ``lines`` as ``pair``'s course copy, pinned."""
+    payload = lzma.compress(text_bytes(lines), format=lzma.FORMAT_XZ)
+    pin_course_copy(monkeypatch, pair, payload)
+    return install_opener(monkeypatch, FakeOpener(payload))
+
+
+def pin_fra_eng_zip_to(monkeypatch, payload: bytes) -> None:
+    """Point the pin of d2l's zip at our fake zip (the real pin is the real zip's sha1)."""
     monkeypatch.setitem(PAIRS, "fra-eng", replace(PAIRS["fra-eng"], zip_sha1=hashlib.sha1(payload).hexdigest()))
 
 
+def serve_d2l_zip_only(monkeypatch, payload: bytes | Exception) -> FakeOpener:
+    """The course's copy of fra-eng answers 404; d2l's zip answers ``payload``."""
+    spec = PAIRS["fra-eng"]
+    return install_opener(monkeypatch, FakeOpener(routes={course_url(spec): not_found(course_url(spec)),
+                                                          spec.zip_url: payload}))
+
+
 def files_in(folder: Path) -> list[str]:
-    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+    """Every file under ``folder``, temporary ones too, as paths relative to it."""
+    if not folder.exists():
+        return []
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
 
 
-# --- Registry ----------------------------------------------------------------------------------------
+# --- Registry and pins -------------------------------------------------------------------------------
 
-def test_registry_pins_the_stable_fra_eng_zip_and_the_mirror_files():
-    assert PAIRS["fra-eng"].url == "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
-    assert PAIRS["fra-eng"].zip_sha1 == "94646ad1522d915e7b0f9296181140edcf86a4f5"
-    assert PAIRS["kor-eng"].url == "https://www.manythings.org/anki/kor-eng.zip"
-    assert PAIRS["kor-eng"].zip_sha1 is None
-    assert PAIRS["fra-eng"].mirror_sha256 == FULL_FRENCH_SHA256
-    assert PAIRS["kor-eng"].mirror_sha256 == "6c9d8de3e500306997e4083274fb0038ef521651ffb2b7923e4e607a59d09dbc"
+def test_registry_pins_the_course_copies_and_d2l_zip():
+    french, korean = PAIRS["fra-eng"], PAIRS["kor-eng"]
+    assert course_url(french) == ("https://raw.githubusercontent.com/attention-step-by-step/course/main/"
+                                  "data/tatoeba/fra-eng/fra.txt.xz")
+    assert course_url(korean).endswith("/data/tatoeba/kor-eng/kor.txt.xz")
+    assert french.text_sha256 == FULL_FRENCH_SHA256
+    assert french.xz_sha256 == "62a66fa85205362f1043ec23087cdaca244e67c5fb82354c7e4d2d25d04ac664"
+    assert korean.text_sha256 == "6c9d8de3e500306997e4083274fb0038ef521651ffb2b7923e4e607a59d09dbc"
+    assert korean.xz_sha256 == "9e27479974e3bed541c7394285b61c181e94fdd3c22732289172f582a6f2ce19"
+    # French keeps d2l's stable zip as a second source; manythings' Korean zip cannot be pinned.
+    assert (french.zip_url, french.zip_sha1) == ("http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip",
+                                                 D2L_ZIP_SHA1)
+    assert korean.zip_url is None and korean.zip_sha1 is None
     assert "Tatoeba" in ATTRIBUTION and "manythings.org/anki" in ATTRIBUTION and "CC-BY 2.0" in ATTRIBUTION
+
+
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_the_pins_are_those_of_the_repositorys_files(pair):
+    spec = PAIRS[pair]
+    compressed = (REPO_DATA / spec.name / f"{spec.member}.xz").read_bytes()
+    assert hashlib.sha256(compressed).hexdigest() == spec.xz_sha256
+    assert hashlib.sha256(lzma.decompress(compressed)).hexdigest() == spec.text_sha256
+
+
+def test_the_course_copies_are_downloaded_from_the_books_repository():
+    """The one repository and branch of _config.yml (which chapters/_setup_cell.py installs from)."""
+    repository = yaml.safe_load((REPO / "_config.yml").read_text("utf-8"))["repository"]
+    org_and_repo = urlparse(repository["url"]).path.strip("/")
+    assert tatoeba_files.COURSE_DATA_URL == (
+        f"https://raw.githubusercontent.com/{org_and_repo}/{repository['branch']}/data/tatoeba")
 
 
 def test_unknown_pair_names_the_known_ones(mirror):
@@ -136,19 +263,87 @@ def test_unknown_pair_names_the_known_ones(mirror):
     assert isinstance(caught.value, ValueError) and isinstance(caught.value, TatoebaError)
 
 
-def test_direction_and_reverse(mirror):
+def test_direction_and_reverse(mirror, french_pairs):
     assert direction("fra-eng") == ("eng", "fra") and direction("kor-eng") == ("kor", "eng")
     assert direction("kor-eng", reverse=True) == ("eng", "kor")
-    assert load_pairs("fra-eng", mirror=mirror)[0] == SentencePair("Go.", "Va !", "")  # two columns
+    assert french_pairs[0] == SentencePair("Go.", "Va !", "")  # two columns
     assert load_pairs("kor-eng", mirror=mirror)[0].source == "가."
     assert load_pairs("kor-eng", mirror=mirror, reverse=True)[0].source == "Go."
 
 
+# --- The course's copies, served and mirrored --------------------------------------------------------
+
+def test_the_course_copies_served_over_http_give_the_mirrors_pairs(monkeypatch, tmp_path, mirror, french_pairs):
+    """The repository's data/tatoeba served as the course serves it, downloaded into an empty cache."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1")  # a proxy of the caller's must not stand in between
+    install_opener(monkeypatch, local_only)
+    cache = tmp_path / "cache"
+    with serving(REPO_DATA) as (base_url, asked):
+        monkeypatch.setattr(tatoeba_files, "COURSE_DATA_URL", base_url)
+        french, korean = load_pairs("fra-eng", cache_dir=cache), load_pairs("kor-eng", cache_dir=cache)
+        assert load_pairs("kor-eng", cache_dir=cache) == korean  # from the cache, not downloaded again
+    assert asked == ["/fra-eng/fra.txt.xz", "/kor-eng/kor.txt.xz"]
+    assert files_in(cache) == ["fra-eng/fra.txt", "kor-eng/kor.txt"]  # the verified text, nothing else
+    assert french == french_pairs and korean == load_pairs("kor-eng", mirror=mirror)
+
+
+def test_the_repositorys_copies_as_a_mirror_give_the_offline_mirrors_pairs(french_pairs):
+    assert files_in(REPO_DATA) == ["README.md", "fra-eng/fra.txt.xz", "kor-eng/kor.txt.xz"]  # read as .xz
+    if MIRROR == REPO_DATA:
+        pytest.skip(f"no offline mirror at {SHARED_MIRROR} to compare the repository's data/tatoeba with")
+    assert load_pairs("kor-eng", mirror=REPO_DATA) == load_pairs("kor-eng", mirror=SHARED_MIRROR)
+    assert load_pairs("fra-eng", mirror=REPO_DATA) == french_pairs
+
+
+def test_a_truncated_download_of_the_course_copy_is_refused_and_discarded(monkeypatch, tmp_path):
+    spec = PAIRS["kor-eng"]
+    truncated = (REPO_DATA / "kor-eng" / "kor.txt.xz").read_bytes()[:-1000]
+    install_opener(monkeypatch, FakeOpener(truncated))
+    with pytest.raises(TatoebaChecksumError) as caught:
+        load_pairs("kor-eng", cache_dir=tmp_path / "cache")
+    message = str(caught.value)
+    assert course_url(spec) in message and spec.xz_sha256 in message
+    assert hashlib.sha256(truncated).hexdigest() in message and "discarded" in message and "mirror=" in message
+    assert list((tmp_path / "cache").iterdir()) == []  # no partial file, not even the pair's folder
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupted"])
+def test_a_damaged_xz_is_refused_even_when_pinned(monkeypatch, tmp_path, damage):
+    """Behind the pin, the decompressor's own checks: a pin made of a damaged file gives no text."""
+    good = lzma.compress(text_bytes(KOREAN_LINES), format=lzma.FORMAT_XZ)
+    middle = len(good) // 2
+    flipped = good[:middle] + bytes([good[middle] ^ 0xFF]) + good[middle + 1:]
+    bad = good[:middle] if damage == "truncated" else flipped
+    pin_course_copy(monkeypatch, "kor-eng", bad, text=text_bytes(KOREAN_LINES))
+    install_opener(monkeypatch, FakeOpener(bad))
+    with pytest.raises(TatoebaArchiveError, match="kor.txt.xz is not a valid xz file.*corrupt or cut short.*"
+                                                  "discarded"):
+        load_pairs("kor-eng", cache_dir=tmp_path / "cache")
+    assert files_in(tmp_path / "cache") == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "another text"])
+def test_a_damaged_xz_in_a_mirror_is_refused(tmp_path, damage):
+    xz_path = tmp_path / "mirror" / "kor-eng" / "kor.txt.xz"
+    xz_path.parent.mkdir(parents=True)
+    if damage == "truncated":
+        xz_path.write_bytes((REPO_DATA / "kor-eng" / "kor.txt.xz").read_bytes()[:80_000])
+        expected, words = TatoebaArchiveError, [f"{xz_path} is not a valid xz file", "cut short"]
+    else:  # a valid .xz of another text
+        xz_path.write_bytes(lzma.compress(text_bytes(KOREAN_LINES), format=lzma.FORMAT_XZ))
+        expected = TatoebaChecksumError
+        words = [f"{xz_path}, decompressed: sha256 is {hashlib.sha256(text_bytes(KOREAN_LINES)).hexdigest()}",
+                 f"expected {PAIRS['kor-eng'].text_sha256}"]
+    with pytest.raises(expected) as caught:
+        load_pairs("kor-eng", mirror=tmp_path / "mirror")
+    assert all(word in str(caught.value) for word in words + ["data/tatoeba"]), str(caught.value)
+
+
 # --- The mirror -------------------------------------------------------------------------------------
 
-def test_mirror_has_the_korean_today_sentences(mirror):
+def test_mirror_has_the_korean_today_sentences(mirror, french_pairs):
     pairs = load_pairs("kor-eng", mirror=mirror)
-    assert len(pairs) == 5749 and len(load_pairs("fra-eng", mirror=mirror)) == FULL_FRENCH_LINES
+    assert len(pairs) == 5749 and len(french_pairs) == FULL_FRENCH_LINES
     today = {pair.source: pair.target for pair in pairs if pair.source.startswith("나는 오늘")}
     assert today["나는 오늘 도쿄에 있다."] == "I am in Tokyo today."
     assert len(today) >= 5
@@ -161,107 +356,142 @@ def test_mirror_from_environment_variable_and_no_download(monkeypatch, mirror):
     assert opener.requests == []
 
 
-def test_mirror_argument_beats_environment_variable(monkeypatch, mirror, tmp_path):
+def test_mirror_argument_beats_environment_variable(monkeypatch, tmp_path):
     monkeypatch.setenv(MIRROR_ENV, str(tmp_path / "nowhere"))
-    assert len(load_pairs("fra-eng", mirror=mirror)) == FULL_FRENCH_LINES
+    assert len(load_pairs("kor-eng", mirror=REPO_DATA)) == 5749
 
 
-def test_mirror_file_with_wrong_checksum_is_refused(tmp_path, mirror):
+def test_mirror_file_with_wrong_checksum_is_refused(tmp_path):
     copied = tmp_path / "mirror" / "kor-eng" / "kor.txt"
     copied.parent.mkdir(parents=True)
-    copied.write_bytes((mirror / "kor-eng" / "kor.txt").read_bytes()[:-200])  # truncated
+    copied.write_bytes(repository_text("kor-eng")[:-200])  # truncated
     with pytest.raises(TatoebaChecksumError) as caught:
         load_pairs("kor-eng", mirror=tmp_path / "mirror")
     message = str(caught.value)
-    assert str(copied) in message and PAIRS["kor-eng"].mirror_sha256 in message
-    assert hashlib.sha256(copied.read_bytes()).hexdigest() in message and "delete" in message
+    assert str(copied) in message and PAIRS["kor-eng"].text_sha256 in message
+    assert hashlib.sha256(copied.read_bytes()).hexdigest() in message
+    assert "Copy it again from the course repository's data/tatoeba" in message
 
 
 def test_mirror_missing_the_file(tmp_path):
     (tmp_path / "fra-eng").mkdir()
-    with pytest.raises(TatoebaNotFoundError, match=r"fra-eng[/\\]fra\.txt.*laid out like shared/data/tatoeba-full"):
+    with pytest.raises(TatoebaNotFoundError, match=r"neither .*fra-eng[/\\]fra\.txt nor .*fra-eng[/\\]fra\.txt\.xz"
+                                                   r".*like the course repository's data/tatoeba"):
         load_pairs("fra-eng", mirror=tmp_path)
 
 
-def test_mirror_is_the_full_file_readers_download(mirror):
-    text = (mirror / "fra-eng" / "fra.txt").read_bytes()
-    assert hashlib.sha256(text).hexdigest() == FULL_FRENCH_SHA256
-    pairs = load_pairs("fra-eng", mirror=mirror)
-    longest = max(pairs, key=lambda pair: len(pair.source))
+def test_mirror_is_the_full_file_readers_download(french_pairs):
+    longest = max(french_pairs, key=lambda pair: len(pair.source))
     assert len(longest.source.split()) > 40  # paragraphs, not only "Go." and "Hi."
 
 
-def test_mirror_and_download_give_identical_pairs(monkeypatch, tmp_path, mirror):
-    """The mirror's text zipped as d2l zipped it, served as the download: the same pairs, in order."""
-    text = (mirror / "fra-eng" / "fra.txt").read_bytes()
+def test_d2l_zip_as_the_second_source_gives_identical_pairs(monkeypatch, tmp_path, capsys, french_pairs):
+    """The course's copy unreachable, the French text zipped as d2l zipped it, served as d2l's zip:
+    the same pairs, in order, and the reader is told why the zip was used."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("fra-eng/fra.txt", text)
+        archive.writestr("fra-eng/fra.txt", repository_text("fra-eng"))
     payload = buffer.getvalue()
-    pin_fra_eng_to(monkeypatch, payload)
-    opener = install_opener(monkeypatch, FakeOpener(payload))
+    pin_fra_eng_zip_to(monkeypatch, payload)
+    opener = serve_d2l_zip_only(monkeypatch, payload)
     downloaded = load_pairs("fra-eng", cache_dir=tmp_path / "cache")
-    assert len(opener.requests) == 1
-    assert downloaded == load_pairs("fra-eng", mirror=mirror)
-    assert len(downloaded) == FULL_FRENCH_LINES
+    assert opener.urls == [course_url(PAIRS["fra-eng"]), PAIRS["fra-eng"].zip_url]
+    assert downloaded == french_pairs
+    printed = capsys.readouterr().out
+    assert f"the course's copy {course_url(PAIRS['fra-eng'])} could not be used" in printed
+    assert "HTTP 404 Not Found" in printed and f"Trying d2l's zip {PAIRS['fra-eng'].zip_url} instead" in printed
 
 
 # --- Download and cache -----------------------------------------------------------------------------
 
 def test_download_is_verified_cached_and_never_repeated(monkeypatch, tmp_path):
-    payload = zip_bytes("fra-eng/fra.txt", FRENCH_LINES)  # d2l's layout: the file inside a folder
-    pin_fra_eng_to(monkeypatch, payload)
-    opener = install_opener(monkeypatch, FakeOpener(payload))
+    opener = serve_course_copy(monkeypatch, "kor-eng", KOREAN_LINES)
     cache = tmp_path / "cache"
-    first = load_pairs("fra-eng", cache_dir=cache)
-    second = load_pairs("fra-eng", cache_dir=cache, download=False)
-    assert first == second and first[1] == SentencePair("Hi.", "Salut !", FRENCH_LINES[1].split("\t")[2])
+    first = load_pairs("kor-eng", cache_dir=cache)
+    second = load_pairs("kor-eng", cache_dir=cache, download=False)
+    assert first == second and first[2] == SentencePair("나는 오늘 도쿄에 있다.", "I am in Tokyo today.",
+                                                        KOREAN_LINES[2].split("\t")[2])
     assert len(opener.requests) == 1
-    assert files_in(cache) == ["fra-eng.zip"] and (cache / "fra-eng.zip").read_bytes() == payload
+    assert files_in(cache) == ["kor-eng/kor.txt"] and (cache / "kor-eng" / "kor.txt").read_bytes() == text_bytes(
+        KOREAN_LINES)
 
 
-def test_download_sends_a_browser_user_agent_and_a_timeout(monkeypatch, tmp_path):
-    opener = install_opener(monkeypatch, FakeOpener(zip_bytes("kor.txt", KOREAN_LINES)))
-    fetch_archive("kor-eng", cache_dir=tmp_path)
+def test_download_names_the_course_and_sets_a_timeout(monkeypatch, tmp_path):
+    opener = serve_course_copy(monkeypatch, "kor-eng", KOREAN_LINES)
+    assert fetch("kor-eng", cache_dir=tmp_path) == tmp_path / "kor-eng" / "kor.txt"
     request, timeout = opener.requests[0]
-    assert request.full_url == PAIRS["kor-eng"].url
-    assert request.get_header("User-agent", "").startswith("Mozilla/5.0")
+    assert request.full_url == course_url(PAIRS["kor-eng"])
+    assert request.get_header("User-agent", "").startswith("attention-step-by-step/")
     assert timeout is not None and 0 < timeout <= 300
 
 
 def test_default_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "root"))
     assert default_cache_dir() == tmp_path / "root" / "tatoeba"
-    install_opener(monkeypatch, FakeOpener(zip_bytes("kor.txt", KOREAN_LINES)))
+    serve_course_copy(monkeypatch, "kor-eng", KOREAN_LINES)
     assert load_pairs("kor-eng")[2].source == "나는 오늘 도쿄에 있다."
-    assert files_in(tmp_path / "root" / "tatoeba") == ["kor-eng.zip"]
+    assert files_in(tmp_path / "root" / "tatoeba") == ["kor-eng/kor.txt"]
     monkeypatch.delenv(CACHE_ENV)
     assert default_cache_dir() == Path.home() / ".cache" / "attention-step-by-step" / "tatoeba"
 
 
 def test_wrong_checksum_of_download_is_refused_and_discarded(monkeypatch, tmp_path):
-    install_opener(monkeypatch, FakeOpener(zip_bytes("fra.txt", FRENCH_LINES)))  # real pin: cannot match
+    payload = lzma.compress(text_bytes(KOREAN_LINES), format=lzma.FORMAT_XZ)
+    install_opener(monkeypatch, FakeOpener(payload))  # the real pin: cannot match
     with pytest.raises(TatoebaChecksumError) as caught:
-        load_pairs("fra-eng", cache_dir=tmp_path / "cache")
+        load_pairs("kor-eng", cache_dir=tmp_path / "cache")
     message = str(caught.value)
-    assert "94646ad1522d915e7b0f9296181140edcf86a4f5" in message and "expected" in message
-    assert hashlib.sha1(zip_bytes("fra.txt", FRENCH_LINES)).hexdigest() in message and "discarded" in message
+    assert PAIRS["kor-eng"].xz_sha256 in message and "expected" in message
+    assert hashlib.sha256(payload).hexdigest() in message and "discarded" in message
     assert files_in(tmp_path / "cache") == []  # no partial file, no bad file under the real name
 
 
-@pytest.mark.parametrize("payload", [b"<html>403 Forbidden</html>", zip_bytes("kor.txt", KOREAN_LINES)[:-60]],
+def test_d2l_zip_once_downloaded_is_read_from_the_cache(monkeypatch, tmp_path):
+    """Where d2l's zip was downloaded, by this version or an earlier one, it is read from the cache."""
+    payload = zip_bytes("fra-eng/fra.txt", FRENCH_LINES)  # d2l's layout: the file inside a folder
+    pin_fra_eng_zip_to(monkeypatch, payload)
+    opener = serve_d2l_zip_only(monkeypatch, payload)
+    cache = tmp_path / "cache"
+    first = load_pairs("fra-eng", cache_dir=cache)
+    assert load_pairs("fra-eng", cache_dir=cache, download=False) == first
+    assert first[1] == SentencePair("Hi.", "Salut !", FRENCH_LINES[1].split("\t")[2])
+    assert len(opener.requests) == 2  # the course's copy (404), then the zip; then no more
+    assert files_in(cache) == ["fra-eng.zip"] and (cache / "fra-eng.zip").read_bytes() == payload
+
+
+def test_when_both_french_sources_fail_the_error_names_each(monkeypatch, tmp_path):
+    spec = PAIRS["fra-eng"]
+    no_dns = urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+    install_opener(monkeypatch, FakeOpener(error=no_dns))
+    with pytest.raises(TatoebaDownloadError) as offline:  # only download errors: a download error
+        load_pairs("fra-eng", cache_dir=tmp_path / "cache")
+    message = str(offline.value)
+    assert f"(1) the course's copy {course_url(spec)}: could not reach" in message
+    assert f"(2) d2l's zip {spec.zip_url}: could not reach" in message and MIRROR_ENV in message
+    serve_d2l_zip_only(monkeypatch, zip_bytes("fra.txt", FRENCH_LINES))  # the real sha1 pin: cannot match
+    with pytest.raises(TatoebaError) as mixed:
+        load_pairs("fra-eng", cache_dir=tmp_path / "cache")
+    assert type(mixed.value) is TatoebaError  # neither a download nor a checksum error alone
+    assert "HTTP 404 Not Found" in str(mixed.value) and f"expected {D2L_ZIP_SHA1}" in str(mixed.value)
+    assert files_in(tmp_path / "cache") == []
+
+
+@pytest.mark.parametrize("payload", [b"<html>403 Forbidden</html>", zip_bytes("fra.txt", FRENCH_LINES)[:-60]],
                          ids=["not-a-zip", "truncated-zip"])
 def test_corrupt_or_truncated_zip_is_refused_and_discarded(monkeypatch, tmp_path, payload):
-    install_opener(monkeypatch, FakeOpener(payload))
-    with pytest.raises(TatoebaArchiveError, match="not a valid zip.*re-download"):
-        load_pairs("kor-eng", cache_dir=tmp_path / "cache")
+    pin_fra_eng_zip_to(monkeypatch, payload)  # the pin of a bad file: the zip's own checks must refuse it
+    serve_d2l_zip_only(monkeypatch, payload)
+    with pytest.raises(TatoebaError, match="HTTP 404.*fra-eng.zip is not a valid zip.*discarded"):
+        load_pairs("fra-eng", cache_dir=tmp_path / "cache")
     assert files_in(tmp_path / "cache") == []
 
 
 def test_zip_without_the_text_file_is_refused(monkeypatch, tmp_path):
-    install_opener(monkeypatch, FakeOpener(zip_bytes("fra.txt", FRENCH_LINES)))
-    with pytest.raises(TatoebaArchiveError, match="holds no kor.txt"):
-        load_pairs("kor-eng", cache_dir=tmp_path / "cache")
+    payload = zip_bytes("kor.txt", KOREAN_LINES)
+    pin_fra_eng_zip_to(monkeypatch, payload)
+    serve_d2l_zip_only(monkeypatch, payload)
+    with pytest.raises(TatoebaError, match="holds no fra.txt"):
+        load_pairs("fra-eng", cache_dir=tmp_path / "cache")
     assert files_in(tmp_path / "cache") == []
 
 
@@ -273,35 +503,44 @@ def test_offline_says_what_to_do(monkeypatch, tmp_path):
     message = str(caught.value)
     assert isinstance(caught.value, ConnectionError)
     assert "no internet" in message and "mirror=" in message and MIRROR_ENV in message
-    assert "shared/data/tatoeba-full" in message
+    assert "the course repository's data/tatoeba" in message
     assert files_in(tmp_path / "cache") == []
 
 
 def test_http_error_names_the_status(monkeypatch, tmp_path):
-    refusal = urllib.error.HTTPError(PAIRS["kor-eng"].url, 403, "Forbidden", {}, None)
+    refusal = urllib.error.HTTPError(course_url(PAIRS["kor-eng"]), 403, "Forbidden", {}, None)
     install_opener(monkeypatch, FakeOpener(error=refusal))
     with pytest.raises(TatoebaDownloadError, match="HTTP 403 Forbidden"):
         load_pairs("kor-eng", cache_dir=tmp_path / "cache")
 
 
 def test_connection_lost_mid_download_leaves_no_partial_file(monkeypatch, tmp_path):
-    payload = zip_bytes("kor.txt", KOREAN_LINES)
+    payload = lzma.compress(text_bytes(KOREAN_LINES), format=lzma.FORMAT_XZ)
+    pin_course_copy(monkeypatch, "kor-eng", payload)
     install_opener(monkeypatch, FakeOpener(payload, fail_after_bytes=len(payload) // 2))
     with pytest.raises(TatoebaDownloadError, match="cut off"):
         load_pairs("kor-eng", cache_dir=tmp_path / "cache")
     assert files_in(tmp_path / "cache") == []
 
 
-def test_bad_cached_file_is_reported_not_overwritten(monkeypatch, tmp_path):
-    opener = install_opener(monkeypatch, FakeOpener(zip_bytes("kor.txt", KOREAN_LINES)))
-    (tmp_path / "kor-eng.zip").write_bytes(b"PK\x03\x04 half a zip")
-    with pytest.raises(TatoebaArchiveError, match="kor-eng.zip is not a valid zip.*Delete it"):
-        load_pairs("kor-eng", cache_dir=tmp_path)
-    assert opener.requests == []
+@pytest.mark.parametrize("pair, cached, words", [
+    ("kor-eng", "kor-eng/kor.txt", ["kor.txt: sha256 is", "Delete it"]),
+    ("fra-eng", "fra-eng.zip", ["fra-eng.zip: sha1 is", f"expected {D2L_ZIP_SHA1}", "Delete it"]),
+])
+def test_bad_cached_file_is_reported_not_overwritten(monkeypatch, tmp_path, pair, cached, words):
+    opener = install_opener(monkeypatch, FakeOpener(error=AssertionError("must not download")))
+    (tmp_path / cached).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / cached).write_bytes(b"PK\x03\x04 half a file")
+    with pytest.raises(TatoebaChecksumError) as caught:
+        load_pairs(pair, cache_dir=tmp_path)
+    assert all(word in str(caught.value) for word in words), str(caught.value)
+    assert opener.requests == [] and (tmp_path / cached).read_bytes() == b"PK\x03\x04 half a file"
 
 
 def test_no_download_and_empty_cache(monkeypatch, tmp_path):
-    opener = install_opener(monkeypatch, FakeOpener(zip_bytes("kor.txt", KOREAN_LINES)))
+    opener = install_opener(monkeypatch, FakeOpener(error=AssertionError("must not download")))
+    # The unpinned zip of manythings that earlier versions cached is not read.
+    (tmp_path / "kor-eng.zip").write_bytes(zip_bytes("kor.txt", KOREAN_LINES))
     with pytest.raises(TatoebaNotFoundError, match="download=False.*mirror="):
         load_pairs("kor-eng", cache_dir=tmp_path, download=False)
     assert opener.requests == []
@@ -310,19 +549,18 @@ def test_no_download_and_empty_cache(monkeypatch, tmp_path):
 # --- Parsing ----------------------------------------------------------------------------------------
 
 def test_malformed_line_names_file_line_and_fields(monkeypatch, tmp_path):
-    lines = KOREAN_LINES[:2] + ["Who? 누구? no tabs here"] + KOREAN_LINES[2:]
-    install_opener(monkeypatch, FakeOpener(zip_bytes("kor.txt", lines)))
+    serve_course_copy(monkeypatch, "kor-eng", KOREAN_LINES[:2] + ["Who? 누구? no tabs here"] + KOREAN_LINES[2:])
     with pytest.raises(MalformedLineError) as caught:
         load_pairs("kor-eng", cache_dir=tmp_path)
     message = str(caught.value)
-    assert "kor-eng.zip:kor.txt, line 3" in message and "tab-separated fields" in message
+    assert f"{tmp_path / 'kor-eng' / 'kor.txt'}, line 3" in message and "tab-separated fields" in message
     assert "got 1" in message and "Who? 누구? no tabs here" in message
 
 
 def test_two_column_lines_of_older_releases_parse(monkeypatch, tmp_path):
     payload = zip_bytes("fra-eng/fra.txt", ["Go.\tVa !", "Hi.\tSalut !"])  # d2l's copy has no attribution
-    pin_fra_eng_to(monkeypatch, payload)
-    install_opener(monkeypatch, FakeOpener(payload))
+    pin_fra_eng_zip_to(monkeypatch, payload)
+    serve_d2l_zip_only(monkeypatch, payload)
     assert load_pairs("fra-eng", cache_dir=tmp_path) == [SentencePair("Go.", "Va !", ""),
                                                          SentencePair("Hi.", "Salut !", "")]
 
