@@ -20,18 +20,25 @@ from lib.cpus import available_cpus
 
 ROOT = Path(__file__).parent
 
-# Seconds of test time on two cores (pytest --durations=0, 2026-11-27), longest first; a file not
-# listed goes after these, in collection order. A wrong order costs time, never a result.
+# Seconds of test time on two cores (pytest --durations, 2026-12-06; a notebook's cells summed),
+# longest first; a file not listed goes after these, in collection order. A wrong order costs
+# time, never a result.
 LONGEST_FIRST = (
-    "tests/coursework/test_grading_class.py",  # 60 (2026-12-06, one process): a class of 22 submissions
-    "tests/coursework/test_grading_chapters.py",  # 43: the ten chapters, twice each
+    "chapters/09_real_translation.ipynb",  # 69 under nbval: evaluates five models
     "tests/site/test_site.py",  # 64: every page in Chromium
-    "tests/lib/test_tatoeba.py",  # 41: reads all of the English-French file
+    "tests/coursework/test_grading_class.py",  # 60: a class of 22 submissions
+    "exercises/09_real_translation.ipynb",  # 46
+    "tests/coursework/test_grading_chapters.py",  # 43: the ten chapters, twice each
     "tests/site/test_rebuild_after_failure.py",  # 40: four builds of a tiny book
     "tests/coursework/test_nbgrader.py",  # 24
+    "chapters/10_self_attention.ipynb",  # 21
     "tests/lib/test_fingerprint.py",  # 21
+    "exercises/07_concat_and_decode.ipynb",  # 20
+    "exercises/10_self_attention.ipynb",  # 19
+    "chapters/07_concat_and_decode.ipynb",  # 18
     "tests/site/test_parallel_execution.py",  # 17
     "tests/coursework/test_editions.py",  # 15
+    "tests/lib/test_tatoeba.py",  # 14
     "tests/coursework/test_exercise_edition.py",  # 13
     "tests/lib/test_translation.py",  # 12
 )
