@@ -1,4 +1,4 @@
-"""Argument checks that several modules of ``lib`` share.
+"""Guards that several modules of ``lib`` share: argument checks, and :func:`evaluating`.
 
 Python's ``bool`` is an ``int`` (``True == 1``), so ``isinstance(x, int)`` lets ``heads=True`` or
 ``causal_mask(True)`` through as 1: a slip (a flag passed where a count belongs) that would run
@@ -9,8 +9,26 @@ turns that into the one-sentence error every count and size of ``lib`` gives.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["is_int", "is_number", "require_int"]
+import torch
+from torch import nn
+
+__all__ = ["is_int", "is_number", "require_int", "evaluating"]
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """``model`` in eval mode (no dropout) without autograd for the body, then back in the mode it
+    was in: a caller that evaluates in the middle of training gets its training mode back."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
 
 
 def is_int(value: object) -> bool:
