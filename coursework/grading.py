@@ -268,21 +268,15 @@ def grade(submission: Path, source: Path | Source | None = None, *, limits: Limi
     submission = Path(submission)
     if not isinstance(source, Source):
         source = Source.read(Path(source) if source else CHAPTERS / submission.name)
-    started = time.monotonic()
+    deadline = time.monotonic() + limits.submission
     row = Graded(str(submission), max_score=sum(e.points for e in source.exercises))
-    deadline = started + limits.submission
     try:
         submitted = read(submission)
     except NotebookError as error:
         row.error = str(error)
         return row
-    edition = copy.deepcopy(source.edition)
+    edition, answers = _with_answers(source.edition, submitted)
     row.problems += [f"{submission}, {p}; it is graded with the instructor's" for p in tampered(submitted, edition)]
-    answers = {grader(c).get("grade_id"): (i, c.source) for i, c in enumerate(submitted.cells)
-               if grader(c).get("solution") and c.cell_type == "code"}
-    for cell in edition.cells:
-        if grader(cell).get("solution") and grader(cell).get("grade_id") in answers:
-            cell.source = answers[grader(cell)["grade_id"]][1]
     cells = _learner_cells(edition)
     kernel = LearnerKernel([c.source for _, c in cells], cell_timeout=limits.cell, deadline=deadline,
                            limited={k for k, (_, c) in enumerate(cells) if grader(c).get("solution")},
@@ -299,26 +293,51 @@ def grade(submission: Path, source: Path | Source | None = None, *, limits: Limi
         except Exception as error:  # noqa: BLE001 - the kernel could not start
             row.error = f"{submission}: its kernel could not run ({type(error).__name__}: {error}); not graded"
             return row
-        notes = {}
-        for run in (r for r in runs if r.status != "ok"):
-            grade_id = grader(cells[run.index][1]).get("grade_id")
-            where = f"cell {answers[grade_id][0] + 1} ({grade_id})" if grade_id in answers else \
-                f"cell {cells[run.index][0] + 1} of the exercise section"
-            note = f"{where} {'raised ' if run.status == 'error' else ''}{run.message}"
-            notes[grade_id] = f"its {note}"
-            row.problems.append(f"{submission}, {note}")
-        for exercise in source.exercises:
-            if time.monotonic() > deadline:
-                row.error = f"{submission}: ran past the {limits.submission:g} s limit for a submission; not graded"
-                return row
-            check = source.notebook.cells[exercise.check_cell].source
-            if not kernel.alive:  # killed by the previous check: a new one, before this check's clock starts
-                try:
-                    kernel.revive()
-                except (LearnerTimeout, LearnerDied) as error:
-                    row.error = f"{submission}: its kernel could not be restarted ({error}); not graded"
-                    return row
-            result = _check(kernel, exercise, check, source.trusted, min(deadline, time.monotonic() + limits.cell),
-                            notes.get(f"{exercise.label}-solution", ""))
-            row.results.append(result)
+        notes = _cell_notes(runs, cells, answers)
+        row.problems += [f"{submission}, {note}" for note in notes.values()]
+        row.error = _check_every_exercise(row, kernel, source, notes, deadline, limits)
     return row
+
+
+def _with_answers(edition: NotebookNode, submitted: NotebookNode) -> tuple[NotebookNode, dict[str, tuple[int, str]]]:
+    """A copy of ``edition`` with the submission's solution cells put in (by grade_id), and those
+    answers: grade_id -> (the cell's index in the submission, its source)."""
+    edition = copy.deepcopy(edition)
+    answers = {grader(c).get("grade_id"): (i, c.source) for i, c in enumerate(submitted.cells)
+               if grader(c).get("solution") and c.cell_type == "code"}
+    for cell in edition.cells:
+        if grader(cell).get("solution") and grader(cell).get("grade_id") in answers:
+            cell.source = answers[grader(cell)["grade_id"]][1]
+    return edition, answers
+
+
+def _cell_notes(runs: list, cells: list[tuple[int, NotebookNode]],
+                answers: dict[str, tuple[int, str]]) -> dict[str | None, str]:
+    """grade_id -> what went wrong in that cell ("cell 7 (ex-03-scores-solution) raised ..."),
+    for each learner cell that did not run cleanly, numbered as the learner sees it."""
+    notes = {}
+    for run in (r for r in runs if r.status != "ok"):
+        grade_id = grader(cells[run.index][1]).get("grade_id")
+        where = f"cell {answers[grade_id][0] + 1} ({grade_id})" if grade_id in answers else \
+            f"cell {cells[run.index][0] + 1} of the exercise section"
+        notes[grade_id] = f"{where} {'raised ' if run.status == 'error' else ''}{run.message}"
+    return notes
+
+
+def _check_every_exercise(row: Graded, kernel: LearnerKernel, source: Source, notes: dict[str | None, str],
+                          deadline: float, limits: Limits) -> str:
+    """Run each exercise's check into ``row.results``; the row's error ("" if none) if the
+    submission ran out of time or its kernel could not be restarted."""
+    for exercise in source.exercises:
+        if time.monotonic() > deadline:
+            return f"{row.notebook}: ran past the {limits.submission:g} s limit for a submission; not graded"
+        if not kernel.alive:  # killed by the previous check: a new one, before this check's clock starts
+            try:
+                kernel.revive()
+            except (LearnerTimeout, LearnerDied) as error:
+                return f"{row.notebook}: its kernel could not be restarted ({error}); not graded"
+        note = notes.get(f"{exercise.label}-solution", "")
+        row.results.append(_check(kernel, exercise, source.notebook.cells[exercise.check_cell].source,
+                                  source.trusted, min(deadline, time.monotonic() + limits.cell),
+                                  f"its {note}" if note else ""))
+    return ""

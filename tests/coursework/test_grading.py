@@ -78,3 +78,13 @@ def test_a_row_is_in_the_report_as_soon_as_it_is_graded_and_a_killed_grader_leav
 def _running(marker: str) -> list[str]:
     found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
     return [pid for pid in found if pid != str(os.getpid())]
+
+
+def test_grading_without_namespaces_warns_that_learners_are_not_isolated(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("coursework.__main__.isolation", lambda: "learners' kernels are not isolated: unshare failed")
+    nbformat.write(FIXTURE, tmp_path / "99_fixture.ipynb")
+    nbformat.write(submission(), tmp_path / "ada.ipynb")
+    assert main(["grade", str(tmp_path / "ada.ipynb"), "--source", str(tmp_path / "99_fixture.ipynb")]) == 0
+    captured = capsys.readouterr()
+    assert "warning: learners' kernels are not isolated: unshare failed" in captured.err
+    assert "2 / 5 points" in captured.out

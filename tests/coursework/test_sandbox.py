@@ -132,3 +132,14 @@ def test_a_cell_that_kills_the_kernel_when_run_again_is_left_out_of_the_next_ker
         assert [(run.status, run.message) for run in kernel.runs] == [
             ("ok", ""), ("error", "the kernel died when this cell ran again"),
             ("error", "the kernel died while this cell ran")]
+
+
+def test_without_namespaces_the_kernel_still_runs_in_its_own_folder(monkeypatch):
+    """Where unshare is refused (macOS, Docker's default seccomp), the kernel starts plainly, in its
+    own folder; grade warns (test_grading.py)."""
+    monkeypatch.setattr("coursework.sandbox.kernel_prefix", lambda folder, hidden: [])
+    with LearnerKernel(["import os\nhere = os.getcwd()\nparent = os.getppid()"], cell_timeout=30,
+                       deadline=time.monotonic() + 120) as kernel:
+        assert [run.status for run in kernel.run()] == ["ok"]
+        seen = kernel.lookup(["here", "parent"])
+        assert seen["here"] == ("value", str(kernel.folder)) and seen["parent"][1] != 0
