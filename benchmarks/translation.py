@@ -24,7 +24,8 @@ import torch
 from lib.tatoeba import ATTRIBUTION, MIRROR_ENV, PAIRS, load_splits
 from lib.train import pick_device
 from lib.recipes import LENGTH_EDGES, SEEDS
-from lib.translation import evaluate_split, markdown_table, plan_training, prepare, scores_by_length, select, train_model
+from lib.tables import markdown_table
+from lib.translation import evaluate_split, plan_training, prepare, scores_by_length, select, train_model
 
 KINDS = ("fixed", "attention")
 

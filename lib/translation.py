@@ -13,7 +13,6 @@ Chapter 09 and ``benchmarks/translation.py`` use it to
 
 from __future__ import annotations
 
-import html
 import multiprocessing
 import random
 from collections.abc import Sequence
@@ -37,7 +36,7 @@ from .train import History, fit, pick_device
 __all__ = ["plan_training", "restrict_length", "sample_by_length", "select",
            "TranslationData", "prepare", "LengthBucket", "scores_by_length",
            "train_model", "train_models", "Evaluation", "evaluate_split",
-           "Translation", "translate", "markdown_table", "html_table"]
+           "Translation", "translate"]
 
 def plan_training(splits: Splits, device: str | torch.device | None = None) -> Plan:
     """The plan for ``splits`` on ``device``, by one rule written down here:
@@ -300,22 +299,3 @@ def translate(model: Seq2Seq, data: TranslationData, sentence: str, *, beam_size
     output_tokens = [data.target_vocab.itos[i] for i in ids]
     words = data.target_vocab.decode([i for i in ids if i != UNK])
     return Translation(source_tokens, output_tokens, detokenize(words, data.splits.target_lang), weights)
-
-
-def _cell(value: object) -> str:
-    return f"{value:.1f}" if isinstance(value, float) else str(value)
-
-
-def html_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """An HTML table (renders in Jupyter and in the book alike); floats with one decimal."""
-    def line(cells: Sequence[object], tag: str) -> str:
-        return "<tr>" + "".join(f"<{tag}>{html.escape(_cell(c))}</{tag}>" for c in cells) + "</tr>"
-    return "<table>\n" + "\n".join([line(header, "th")] + [line(row, "td") for row in rows]) + "\n</table>"
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A Markdown table (for terminals and reports); floats with one decimal."""
-    cell = _cell
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)

@@ -16,8 +16,8 @@ from lib.alignment import alignment_shares, reference_attention
 from lib.data import LengthBuckets
 from lib.recipes import CPU_PLAN, GPU_EPOCHS
 from lib.cpus import available_cpus
-from lib.translation import (evaluate_split, html_table, markdown_table, plan_training, prepare, restrict_length,
-                             sample_by_length, scores_by_length, select, train_model, train_models, translate)
+from lib.translation import (evaluate_split, plan_training, prepare, restrict_length, sample_by_length, scores_by_length,
+                             select, train_model, train_models, translate)
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
@@ -232,10 +232,3 @@ def test_translate(trained):
     assert translate(models["fixed"], data, "Two five.", beam_size=3).weights is None
     with pytest.raises(ValueError, match="nothing to translate"):
         translate(models["fixed"], data, "   ")
-
-
-def test_markdown_table():
-    table = markdown_table(["a", "b"], [["x", 1.25], ["y", "z"]])
-    assert table.splitlines() == ["| a | b |", "|---|---|", "| x | 1.2 |", "| y | z |"]
-    assert html_table(["a", "b<"], [["x", 1.25]]).splitlines() == [
-        "<table>", "<tr><th>a</th><th>b&lt;</th></tr>", "<tr><td>x</td><td>1.2</td></tr>", "</table>"]
