@@ -24,8 +24,9 @@ import torch
 from lib.tatoeba import ATTRIBUTION, MIRROR_ENV, PAIRS, load_splits
 from lib.train import pick_device
 from lib.recipes import LENGTH_EDGES, SEEDS
+from lib.metrics import corpus_scores, scores_by_length
 from lib.tables import markdown_table
-from lib.translation import evaluate_split, plan_training, prepare, scores_by_length, select, train_model
+from lib.translation import evaluate_split, plan_training, prepare, select, train_model
 
 KINDS = ("fixed", "attention")
 
@@ -79,7 +80,9 @@ def main(argv: list[str] | None = None) -> None:
                 bleus.append(greedy.scores.bleu)
                 rows.append([pair, kind, seed, greedy.scores.bleu, beam.scores.bleu, greedy.scores.chrf,
                              beam.scores.chrf, f"{seconds:.1f} s", f"{history.tokens_per_second:,.0f}", history.device])
-                buckets = scores_by_length(greedy, data.examples("test"), LENGTH_EDGES)
+                buckets = scores_by_length(greedy.hypotheses, greedy.references,
+                                           [len(e.source) for e in data.examples("test")], LENGTH_EDGES,
+                                           score=corpus_scores)
                 lengths.append([pair, kind, seed] + [f"{b.scores.bleu:.1f} ({b.pairs})" for b in buckets])
                 print(f"  {kind:9s} seed {seed}: BLEU greedy {greedy.scores.bleu:5.2f} beam {beam.scores.bleu:5.2f} "
                       f"| chrF greedy {greedy.scores.chrf:5.2f} beam {beam.scores.chrf:5.2f} | {plan.steps} steps "

@@ -19,22 +19,20 @@ position). PyTorch's ``key_padding_mask`` and boolean ``attn_mask`` of ``nn.Tran
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
 
 from ._validate import is_int
 from .attention import _check_same_dtype, attention_weights, context_vector, dot_product_scores, weighted_values
-from .data import EOS, PAD, SOS, PairDataset, source_mask
-from .metrics import exact_match, predict, token_accuracy
+from .data import EOS, PAD, SOS, source_mask
 from .models import check_max_len, check_source, check_target, check_token_ids
 from .recipes import TRANSFORMER, TransformerRecipe
 
 __all__ = [
     "self_attention", "split_heads", "merge_heads",
     "multi_head_attention", "causal_mask", "sinusoidal_positions", "TransformerSeq2Seq",
-    "build_transformer", "scores_by_length",
+    "build_transformer",
 ]
 
 
@@ -345,34 +343,3 @@ def build_transformer(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(recipe.seed)
         return TransformerSeq2Seq(source_vocab_size, target_vocab_size, recipe, max_len)
-
-
-def scores_by_length(
-    model: nn.Module, dataset: PairDataset, edges: Sequence[int]
-) -> dict[str, float]:
-    """Greedy-decode ``dataset`` once; exact match overall and token accuracy per length bucket.
-
-    Args:
-        edges: bucket bounds on the source length, e.g. ``(5, 15, 25, 35, 45, 51)`` gives the
-            buckets ``"5-14"``, ..., ``"45-50"``.
-
-    Returns:
-        ``{"exact_match": ..., "5-14": ..., ...}`` (token accuracy, :func:`lib.metrics.token_accuracy`).
-    """
-    if len(edges) < 2 or list(edges) != sorted(set(edges)):
-        raise ValueError(f"edges must be at least two increasing lengths, got {list(edges)}")
-    outside = [len(source) for source in dataset.sources if not edges[0] <= len(source) < edges[-1]]
-    if outside:
-        raise ValueError(
-            f"{len(outside)} test sequences have a source length outside the buckets "
-            f"[{edges[0]}, {edges[-1]}), e.g. {outside[0]}: widen the edges"
-        )
-    predictions = predict(model, dataset)
-    scores = {"exact_match": exact_match(predictions, dataset.targets)}
-    for low, high in zip(edges, edges[1:]):
-        rows = [i for i, source in enumerate(dataset.sources) if low <= len(source) < high]
-        if not rows:
-            raise ValueError(f"no test sequence has a source length in [{low}, {high})")
-        scores[f"{low}-{high - 1}"] = token_accuracy(
-            [predictions[i] for i in rows], [dataset.targets[i] for i in rows])
-    return scores

@@ -34,7 +34,7 @@ from .text import detokenize, tokenize
 from .train import History, fit, pick_device
 
 __all__ = ["plan_training", "restrict_length", "sample_by_length", "select",
-           "TranslationData", "prepare", "LengthBucket", "scores_by_length",
+           "TranslationData", "prepare",
            "train_model", "train_models", "Evaluation", "evaluate_split",
            "Translation", "translate"]
 
@@ -228,45 +228,6 @@ def evaluate_split(model: Seq2Seq, data: TranslationData, split: str = "test", *
     hypotheses = [detokenize(tokens, lang) for tokens in outputs]
     references = [detokenize(e.target, lang) for e in examples]
     return Evaluation(hypotheses, references, torch.cat(model_scores), corpus_scores(hypotheses, references))
-
-
-@dataclass(frozen=True)
-class LengthBucket:
-    """The scores of the pairs whose source has ``shortest`` to ``longest`` tokens."""
-
-    shortest: int
-    longest: int
-    pairs: int
-    scores: Scores
-
-    @property
-    def label(self) -> str:
-        return f"{self.shortest}-{self.longest}"
-
-
-def scores_by_length(evaluation: Evaluation, examples: Sequence[TokenizedPair],
-                     edges: Sequence[int]) -> list[LengthBucket]:
-    """Corpus BLEU and chrF of ``evaluation`` within each source-length bucket.
-
-    Args:
-        evaluation: a split translated by :func:`evaluate_split`.
-        examples: that split's pairs, in the same order (``data.examples(split)``).
-        edges: increasing bucket edges in source tokens; bucket ``i`` holds the lengths
-            ``edges[i] <= length < edges[i + 1]``. Empty buckets are left out.
-    """
-    if len(examples) != len(evaluation.hypotheses):
-        raise ValueError(f"{len(examples)} examples for {len(evaluation.hypotheses)} translations: "
-                         "pass the examples of the split that was evaluated")
-    if len(edges) < 2 or any(a >= b for a, b in zip(edges, edges[1:])):
-        raise ValueError(f"edges must be at least two increasing lengths, got {list(edges)}")
-    buckets = []
-    for low, high in zip(edges, edges[1:]):
-        inside = [i for i, e in enumerate(examples) if low <= len(e.source) < high]
-        if inside:
-            scores = corpus_scores([evaluation.hypotheses[i] for i in inside],
-                                   [evaluation.references[i] for i in inside])
-            buckets.append(LengthBucket(low, high - 1, len(inside), scores))
-    return buckets
 
 
 def _lengths(tokens: Tensor) -> Tensor:

@@ -16,8 +16,8 @@ from lib.alignment import alignment_shares, reference_attention
 from lib.data import LengthBuckets
 from lib.recipes import CPU_PLAN, GPU_EPOCHS
 from lib.cpus import available_cpus
-from lib.translation import (evaluate_split, plan_training, prepare, restrict_length, sample_by_length, scores_by_length,
-                             select, train_model, train_models, translate)
+from lib.translation import (evaluate_split, plan_training, prepare, restrict_length, sample_by_length, select,
+                             train_model, train_models, translate)
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
@@ -180,20 +180,6 @@ def test_evaluate_split_greedy_and_beam(trained, kind):
     # Beam search maximises the normalised score: on average it finds at least greedy's.
     assert float(beam.model_scores.mean()) >= float(greedy.model_scores.mean()) - 1e-6
     assert greedy.scores.bleu > 20  # the toy task is learnt: word-by-word number translation
-
-
-def test_scores_by_length(trained):
-    data, models = trained
-    greedy = evaluate_split(models["attention"], data, "test")
-    buckets = scores_by_length(greedy, data.examples("test"), (1, 4, 25))
-    lengths = [len(e.source) for e in data.examples("test")]
-    assert [(b.label, b.pairs) for b in buckets] == [("1-3", sum(n < 4 for n in lengths)),
-                                                     ("4-24", sum(n >= 4 for n in lengths))]
-    assert all(0 <= b.scores.bleu <= 100 for b in buckets)
-    with pytest.raises(ValueError, match="increasing"):
-        scores_by_length(greedy, data.examples("test"), (4, 4))
-    with pytest.raises(ValueError, match="examples for"):
-        scores_by_length(greedy, data.examples("test")[:-1], (1, 25))
 
 
 def test_alignment_shares_of_a_model_that_learnt_word_by_word_translation(trained):
