@@ -26,7 +26,8 @@ from lib.train import pick_device
 from lib.recipes import LENGTH_EDGES, SEEDS
 from lib.metrics import corpus_scores, scores_by_length
 from lib.tables import markdown_table
-from lib.translation import evaluate_split, plan_training, prepare, select, train_model
+from lib.evaluation import evaluate_split
+from lib.translation import plan_training, prepare, select, train_model
 
 KINDS = ("fixed", "attention")
 

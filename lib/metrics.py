@@ -67,7 +67,7 @@ def decode_dataset(
     """Every batch of ``dataset``, in order, with its decoded ids ``(B, L')``: greedy for
     ``beam_size=1``, else beam search (:func:`lib.decoding.search`). ``max_len`` (output tokens)
     defaults to the longest target of ``dataset`` plus 5. The one decoding loop of the course:
-    :func:`predict` and :func:`lib.translation.evaluate_split` read its output."""
+    :func:`predict` and :func:`lib.evaluation.evaluate_split` read its output."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()

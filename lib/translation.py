@@ -6,9 +6,10 @@ Chapter 09 and ``benchmarks/translation.py`` use it to
    the plans of :mod:`lib.recipes`),
 2. build vocabularies and datasets from :class:`~lib.tatoeba.Splits` (:func:`prepare`), and
    batches of similar lengths (:func:`lib.data.bucketed_loader`),
-3. train a model (:func:`train_model`), translate sentences (:func:`translate`), and translate
-   and score a whole split with greedy or beam search, sacrebleu on detokenised text
-   (:func:`evaluate_split`).
+3. train a model (:func:`train_model`) and translate sentences (:func:`translate`).
+
+Translating and scoring a whole split is :func:`lib.evaluation.evaluate_split`, scores by sentence
+length :func:`lib.metrics.scores_by_length`, and the tables of results :mod:`lib.tables`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,7 @@ from torch import Tensor
 
 from . import decoding
 from .cpus import available_cpus
-from .data import EOS, UNK, PairDataset, Vocab, bucketed_loader
-from .decoding import length_penalty_factor, sequence_log_probs
-from .metrics import Scores, corpus_scores, decode_dataset
+from .data import UNK, PairDataset, Vocab, bucketed_loader
 from .models import Seq2Seq, build_model
 from .recipes import CPU_PLAN, GPU_EPOCHS, GPU_PLAN, Plan
 from .tatoeba import Splits, TokenizedPair
@@ -35,8 +34,7 @@ from .train import History, fit, pick_device
 
 __all__ = ["plan_training", "restrict_length", "sample_by_length", "select",
            "TranslationData", "prepare",
-           "train_model", "train_models", "Evaluation", "evaluate_split",
-           "Translation", "translate"]
+           "train_model", "train_models", "Translation", "translate"]
 
 def plan_training(splits: Splits, device: str | torch.device | None = None) -> Plan:
     """The plan for ``splits`` on ``device``, by one rule written down here:
@@ -181,59 +179,6 @@ def train_models(runs: Sequence[tuple[str, TranslationData, Plan, int]], *,
 def _train_and_cache(run: tuple[str, TranslationData, Plan, int], device: str) -> None:
     kind, data, plan, seed = run
     train_model(kind, data, plan, seed=seed, device=device, progress=False)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """One split translated and scored.
-
-    Attributes:
-        hypotheses, references: detokenised outputs and references, in split order.
-        model_scores: ``(N,)`` what beam search maximises, for each output: its log-probability
-            under the model divided by ``lp`` (:func:`~lib.decoding.length_penalty_factor`).
-        scores: corpus BLEU and chrF (sacrebleu) with their signatures.
-    """
-
-    hypotheses: list[str]
-    references: list[str]
-    model_scores: Tensor
-    scores: Scores
-
-
-@torch.no_grad()
-def evaluate_split(model: Seq2Seq, data: TranslationData, split: str = "test", *, beam_size: int = 1,
-                   length_penalty: float = 1.0, max_len: int | None = None,
-                   batch_size: int = 128) -> Evaluation:
-    """Translate every source of ``split`` (greedy for ``beam_size=1``, else beam search) and score it.
-
-    BLEU and chrF compare plain text: outputs are :func:`~lib.text.detokenize` d (``<unk>``
-    dropped: it has no spelling), and each reference is the raw target sentence tokenised and
-    detokenised again, so that it is lowercased and spaced like the outputs (the raw text would
-    count every capital letter as an error). ``max_len`` (output tokens) defaults to the longest
-    target of the split plus 5.
-    """
-    dataset, examples = data.dataset(split), data.examples(split)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    outputs: list[list[str]] = []
-    model_scores = []
-    for batch, tokens in decode_dataset(model, dataset, batch_size=batch_size, max_len=max_len,
-                                        beam_size=beam_size, length_penalty=length_penalty):
-        log_probs = sequence_log_probs(model, batch.source.to(device), batch.source_lengths, tokens).cpu()
-        model_scores.append(log_probs / length_penalty_factor(_lengths(tokens).cpu().float(), length_penalty))
-        outputs += [dataset.target_vocab.decode([i for i in row if i != UNK]) for row in tokens.tolist()]
-    model.train(was_training)
-    lang = data.splits.target_lang
-    hypotheses = [detokenize(tokens, lang) for tokens in outputs]
-    references = [detokenize(e.target, lang) for e in examples]
-    return Evaluation(hypotheses, references, torch.cat(model_scores), corpus_scores(hypotheses, references))
-
-
-def _lengths(tokens: Tensor) -> Tensor:
-    """``(B,)`` output lengths: up to and including the first ``<eos>``, else the whole row."""
-    is_eos = tokens == EOS
-    return torch.where(is_eos.any(1), is_eos.int().argmax(1) + 1, tokens.shape[1])
 
 
 @dataclass(frozen=True)

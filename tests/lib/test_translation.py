@@ -1,4 +1,5 @@
-"""Tests of lib.translation (chapter 09's glue), lib.alignment and the length-bucket sampler of lib.data."""
+"""Tests of lib.translation (chapter 09's glue), lib.evaluation, lib.alignment and the length-bucket sampler of
+lib.data."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from lib.alignment import alignment_shares, reference_attention
 from lib.data import LengthBuckets
 from lib.recipes import CPU_PLAN, GPU_EPOCHS
 from lib.cpus import available_cpus
-from lib.translation import (evaluate_split, plan_training, prepare, restrict_length, sample_by_length, select,
-                             train_model, train_models, translate)
+from lib.evaluation import evaluate_split
+from lib.translation import (plan_training, prepare, restrict_length, sample_by_length, select, train_model,
+                             train_models, translate)
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
@@ -180,6 +182,19 @@ def test_evaluate_split_greedy_and_beam(trained, kind):
     # Beam search maximises the normalised score: on average it finds at least greedy's.
     assert float(beam.model_scores.mean()) >= float(greedy.model_scores.mean()) - 1e-6
     assert greedy.scores.bleu > 20  # the toy task is learnt: word-by-word number translation
+
+
+def test_evaluate_split_gives_the_model_back_in_its_mode(trained):
+    data, models = trained
+    model = models["attention"]
+    was_training = model.training
+    try:
+        for mode in (True, False):
+            model.train(mode)
+            evaluation = evaluate_split(model, data, "test")
+            assert model.training is mode and not evaluation.model_scores.requires_grad
+    finally:
+        model.train(was_training)
 
 
 def test_alignment_shares_of_a_model_that_learnt_word_by_word_translation(trained):
