@@ -1,5 +1,4 @@
-"""Tests of lib.translation (chapter 09's glue), lib.evaluation, lib.alignment and the length-bucket sampler of
-lib.data."""
+"""Tests of lib.translation (chapter 09's glue), lib.alignment and the length-bucket sampler of lib.data."""
 
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from lib.alignment import alignment_shares, reference_attention
 from lib.data import LengthBuckets
 from lib.recipes import CPU_PLAN, GPU_EPOCHS
 from lib.cpus import available_cpus
-from lib.evaluation import evaluate_split
 from lib.translation import (plan_training, prepare, restrict_length, sample_by_length, select, train_model,
                              train_models, translate)
 
@@ -166,35 +164,6 @@ def test_train_models_side_by_side_gives_what_train_model_gives(tmp_path, monkey
         assert history.loss == history_alone.loss
         for mine, theirs in zip(model.state_dict().values(), model_alone.state_dict().values()):
             assert torch.equal(mine, theirs)
-
-
-@pytest.mark.parametrize("kind", ["attention", "fixed"])
-def test_evaluate_split_greedy_and_beam(trained, kind):
-    data, models = trained
-    greedy = evaluate_split(models[kind], data, "test")
-    beam = evaluate_split(models[kind], data, "test", beam_size=3, length_penalty=1.0)
-    count = len(data.test)
-    for evaluation in (greedy, beam):
-        assert len(evaluation.hypotheses) == len(evaluation.references) == count
-        assert evaluation.model_scores.shape == (count,) and bool((evaluation.model_scores <= 0).all())
-        assert "nrefs:1" in evaluation.scores.bleu_signature and 0 <= evaluation.scores.chrf <= 100
-    assert greedy.references[0] == data.examples("test")[0].raw.target.lower()
-    # Beam search maximises the normalised score: on average it finds at least greedy's.
-    assert float(beam.model_scores.mean()) >= float(greedy.model_scores.mean()) - 1e-6
-    assert greedy.scores.bleu > 20  # the toy task is learnt: word-by-word number translation
-
-
-def test_evaluate_split_gives_the_model_back_in_its_mode(trained):
-    data, models = trained
-    model = models["attention"]
-    was_training = model.training
-    try:
-        for mode in (True, False):
-            model.train(mode)
-            evaluation = evaluate_split(model, data, "test")
-            assert model.training is mode and not evaluation.model_scores.requires_grad
-    finally:
-        model.train(was_training)
 
 
 def test_alignment_shares_of_a_model_that_learnt_word_by_word_translation(trained):
