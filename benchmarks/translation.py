@@ -24,12 +24,16 @@ import torch
 from lib.tatoeba import ATTRIBUTION, MIRROR_ENV, PAIRS, load_splits
 from lib.train import pick_device
 from lib.recipes import LENGTH_EDGES, SEEDS
-from lib.translation import evaluate_split, markdown_table, plan_training, prepare, scores_by_length, select, train_model
+from lib.metrics import corpus_scores, scores_by_length
+from lib.tables import markdown_table
+from lib.evaluation import evaluate_split
+from lib.translation import plan_training, prepare, select, train_model
 
 KINDS = ("fixed", "attention")
 
 
-def main(argv: list[str] | None = None) -> None:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, checked; ``seeds`` is already the list the run uses (``--full``: 0 1 2)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", nargs="+", default=sorted(PAIRS), choices=sorted(PAIRS),
                         help="language pairs (default: all)")
@@ -46,9 +50,30 @@ def main(argv: list[str] | None = None) -> None:
                         help="CPU threads for torch (default 1: one run per core when runs share a machine; "
                              "0 = torch's default, as in chapter 09)")
     args = parser.parse_args(argv)
-    seeds = [0, 1, 2] if args.full else args.seeds
+    if args.full:
+        args.seeds = [0, 1, 2]
     if args.steps is not None and args.steps < 1:
         parser.error(f"--steps must be a positive number of steps, got {args.steps}")
+    return args
+
+
+def _print_tables(rows: list[list], summary: list[list], lengths: list[list],
+                  signatures: tuple[str, str] | None) -> None:
+    """Every run, the mean and range over seeds, and BLEU by source length, as Markdown tables."""
+    print()
+    print(markdown_table(["pair", "model", "seed", "BLEU greedy", "BLEU beam", "chrF greedy", "chrF beam",
+                          "training", "tokens/s", "device"], rows))
+    print()
+    print(markdown_table(["pair", "model", "seeds", "BLEU greedy, mean", "lowest", "highest"], summary))
+    print()
+    labels = [f"{low}-{high - 1}" for low, high in zip(LENGTH_EDGES, LENGTH_EDGES[1:])]
+    print(markdown_table(["pair", "model", "seed"] + [f"BLEU, {label} tokens (pairs)" for label in labels], lengths))
+    if signatures:
+        print(f"\nBLEU: {signatures[0]}\nchrF: {signatures[1]}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _arguments(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
@@ -67,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{len(data.train)}/{len(data.validation)}/{len(data.test)} pairs", flush=True)
         for kind in KINDS:
             bleus = []
-            for seed in seeds:
+            for seed in args.seeds:
                 start = time.perf_counter()
                 model, history = train_model(kind, data, plan, seed=seed, device=device, progress=False)
                 seconds = time.perf_counter() - start
@@ -78,22 +103,15 @@ def main(argv: list[str] | None = None) -> None:
                 bleus.append(greedy.scores.bleu)
                 rows.append([pair, kind, seed, greedy.scores.bleu, beam.scores.bleu, greedy.scores.chrf,
                              beam.scores.chrf, f"{seconds:.1f} s", f"{history.tokens_per_second:,.0f}", history.device])
-                buckets = scores_by_length(greedy, data.examples("test"), LENGTH_EDGES)
+                buckets = scores_by_length(greedy.hypotheses, greedy.references,
+                                           [len(e.source) for e in data.examples("test")], LENGTH_EDGES,
+                                           score=corpus_scores)
                 lengths.append([pair, kind, seed] + [f"{b.scores.bleu:.1f} ({b.pairs})" for b in buckets])
                 print(f"  {kind:9s} seed {seed}: BLEU greedy {greedy.scores.bleu:5.2f} beam {beam.scores.bleu:5.2f} "
                       f"| chrF greedy {greedy.scores.chrf:5.2f} beam {beam.scores.chrf:5.2f} | {plan.steps} steps "
                       f"in {seconds:.1f} s, {history.tokens_per_second:,.0f} tokens/s on {history.device}", flush=True)
             summary.append([pair, kind, len(bleus), statistics.mean(bleus), min(bleus), max(bleus)])
-    print()
-    print(markdown_table(["pair", "model", "seed", "BLEU greedy", "BLEU beam", "chrF greedy", "chrF beam",
-                          "training", "tokens/s", "device"], rows))
-    print()
-    print(markdown_table(["pair", "model", "seeds", "BLEU greedy, mean", "lowest", "highest"], summary))
-    print()
-    labels = [f"{low}-{high - 1}" for low, high in zip(LENGTH_EDGES, LENGTH_EDGES[1:])]
-    print(markdown_table(["pair", "model", "seed"] + [f"BLEU, {label} tokens (pairs)" for label in labels], lengths))
-    if signatures:
-        print(f"\nBLEU: {signatures[0]}\nchrF: {signatures[1]}")
+    _print_tables(rows, summary, lengths, signatures)
 
 
 if __name__ == "__main__":

@@ -1,28 +1,34 @@
-"""Metrics: exact match, token accuracy (overall and by source length), BLEU and chrF.
+"""Metrics: exact match, token accuracy, BLEU and chrF, overall and by source length.
 
 BLEU and chrF come from ``sacrebleu``, never from a hand-written formula, and are returned with
-sacrebleu's signature so that a reported score says exactly how it was computed.
+sacrebleu's signature so that a reported score says exactly how it was computed. Every score by
+source length goes through :func:`scores_by_length`, the one place that sorts pairs into length
+buckets: token accuracy per length (:func:`accuracy_by_length`, chapters 1 and 7), per bucket with
+exact match overall (:func:`accuracy_by_bucket`, chapter 10's race), and BLEU per bucket (chapter 9,
+``scores_by_length(..., score=corpus_scores)``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import sacrebleu
 import torch
-from torch import nn
-
-from torch import Tensor
+from torch import Tensor, nn
 
 from .data import Batch, PairDataset, make_loader
 from .decoding import search
 
 __all__ = [
-    "exact_match", "token_accuracy", "decode_dataset", "predict", "evaluate", "accuracy_by_length", "corpus_scores",
-    "Scores",
+    "exact_match", "token_accuracy", "decode_dataset", "predict", "evaluate", "LengthBucket", "scores_by_length",
+    "accuracy_by_length", "accuracy_by_bucket", "corpus_scores", "Scores",
 ]
+
+P = TypeVar("P")  # a prediction: tokens, or a detokenised sentence
+R = TypeVar("R")  # its reference, of the same kind
+S = TypeVar("S")  # what a score function returns: a float, Scores
 
 
 def exact_match(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
@@ -61,7 +67,7 @@ def decode_dataset(
     """Every batch of ``dataset``, in order, with its decoded ids ``(B, L')``: greedy for
     ``beam_size=1``, else beam search (:func:`lib.decoding.search`). ``max_len`` (output tokens)
     defaults to the longest target of ``dataset`` plus 5. The one decoding loop of the course:
-    :func:`predict` and :func:`lib.translation.evaluate_split` read its output."""
+    :func:`predict` and :func:`lib.evaluation.evaluate_split` read its output."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -94,18 +100,87 @@ def evaluate(model: nn.Module, dataset: PairDataset, *, batch_size: int = 256) -
     }
 
 
+@dataclass(frozen=True)
+class LengthBucket(Generic[S]):
+    """The ``pairs`` whose source has ``shortest`` to ``longest`` tokens, and their ``scores``."""
+
+    shortest: int
+    longest: int
+    pairs: int
+    scores: S
+
+    @property
+    def label(self) -> str:
+        return f"{self.shortest}-{self.longest}"
+
+
+def scores_by_length(
+    predictions: Sequence[P], references: Sequence[R], source_lengths: Sequence[int], edges: Sequence[int],
+    *, score: Callable[[list[P], list[R]], S], complete: bool = False,
+) -> list[LengthBucket[S]]:
+    """``score`` of the predictions within each source-length bucket, in bucket order.
+
+    Args:
+        predictions, references: one of each per pair, in the same order (token lists for
+            :func:`token_accuracy`, detokenised sentences for :func:`corpus_scores`).
+        source_lengths: the source length of each pair, in the same order.
+        edges: increasing bucket edges; bucket ``i`` holds the lengths ``edges[i] <= length <
+            edges[i + 1]``.
+        score: scores the predictions of one bucket against their references, e.g.
+            :func:`token_accuracy` or :func:`corpus_scores`.
+        complete: every pair must fall in a bucket and every bucket must hold a pair (a
+            ValueError otherwise: the edges do not fit the data). If False, pairs outside the
+            edges are ignored and empty buckets left out.
+    """
+    _check_paired(predictions, references)
+    if len(source_lengths) != len(predictions):
+        raise ValueError(f"{len(source_lengths)} source lengths for {len(predictions)} predictions: "
+                         "pass the lengths of the sources that were translated, in the same order")
+    if len(edges) < 2 or any(low >= high for low, high in zip(edges, edges[1:])):
+        raise ValueError(f"edges must be at least two increasing lengths, got {list(edges)}")
+    outside = [length for length in source_lengths if not edges[0] <= length < edges[-1]]
+    if complete and outside:
+        raise ValueError(f"{len(outside)} pairs have a source length outside the buckets "
+                         f"[{edges[0]}, {edges[-1]}), e.g. {outside[0]}: widen the edges")
+    buckets = []
+    for low, high in zip(edges, edges[1:]):
+        inside = [i for i, length in enumerate(source_lengths) if low <= length < high]
+        if complete and not inside:
+            raise ValueError(f"no pair has a source length in [{low}, {high})")
+        if inside:
+            scores = score([predictions[i] for i in inside], [references[i] for i in inside])
+            buckets.append(LengthBucket(low, high - 1, len(inside), scores))
+    return buckets
+
+
 def accuracy_by_length(
     model: nn.Module, dataset: PairDataset, *, batch_size: int = 256
 ) -> dict[int, float]:
-    """Token accuracy of greedy decoding for each source length in ``dataset``."""
+    """Token accuracy of greedy decoding for each source length in ``dataset`` (one bucket per length)."""
     predictions = predict(model, dataset, batch_size=batch_size)
-    by_length: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for source, prediction, reference in zip(dataset.sources, predictions, dataset.targets):
-        by_length[len(source)][0].append(prediction)
-        by_length[len(source)][1].append(reference)
-    return {
-        length: token_accuracy(*by_length[length]) for length in sorted(by_length)
-    }
+    lengths = [len(source) for source in dataset.sources]
+    buckets = scores_by_length(predictions, dataset.targets, lengths, range(min(lengths, default=0), max(lengths, default=0) + 2),
+                               score=token_accuracy)
+    return {bucket.shortest: bucket.scores for bucket in buckets}
+
+
+def accuracy_by_bucket(
+    model: nn.Module, dataset: PairDataset, edges: Sequence[int], *, batch_size: int = 256
+) -> dict[str, float]:
+    """Greedy-decode ``dataset`` once; exact match overall and token accuracy per length bucket.
+
+    Args:
+        edges: bucket bounds on the source length (:func:`scores_by_length`, ``complete``: every
+            source must fall in a bucket, every bucket hold one), e.g. ``(5, 15, 25, 35, 45, 51)``
+            gives the buckets ``"5-14"``, ..., ``"45-50"``.
+
+    Returns:
+        ``{"exact_match": ..., "5-14": ..., ...}`` (token accuracy, :func:`token_accuracy`).
+    """
+    predictions = predict(model, dataset, batch_size=batch_size)
+    buckets = scores_by_length(predictions, dataset.targets, [len(source) for source in dataset.sources], edges,
+                               score=token_accuracy, complete=True)
+    return {"exact_match": exact_match(predictions, dataset.targets)} | {b.label: b.scores for b in buckets}
 
 
 @dataclass(frozen=True)

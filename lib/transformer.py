@@ -9,7 +9,8 @@
 * :class:`TransformerSeq2Seq`: embeddings and positions around PyTorch's Transformer layers,
   with the interface of :class:`lib.models.Seq2Seq` (``forward``, ``greedy``), so that
   :func:`lib.train.fit`, :mod:`lib.metrics` and :func:`lib.decoding.translate` serve it too.
-  Its sizes are :data:`lib.recipes.TRANSFORMER`.
+  Its sizes come in as an argument (:class:`TransformerSizes`): chapter 10 passes
+  :data:`lib.recipes.TRANSFORMER`, the tests smaller ones; this module holds no default.
 
 Masks follow the course: bool, **True where attending is allowed** (a real token, a past
 position). PyTorch's ``key_padding_mask`` and boolean ``attn_mask`` of ``nn.Transformer`` and
@@ -19,22 +20,20 @@ position). PyTorch's ``key_padding_mask`` and boolean ``attn_mask`` of ``nn.Tran
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from typing import Protocol
 
 import torch
 from torch import Tensor, nn
 
 from ._validate import is_int
 from .attention import _check_same_dtype, attention_weights, context_vector, dot_product_scores, weighted_values
-from .data import EOS, PAD, SOS, PairDataset, source_mask
-from .metrics import exact_match, predict, token_accuracy
+from .data import EOS, PAD, SOS, source_mask
 from .models import check_max_len, check_source, check_target, check_token_ids
-from .recipes import TRANSFORMER, TransformerRecipe
 
 __all__ = [
     "self_attention", "split_heads", "merge_heads",
-    "multi_head_attention", "causal_mask", "sinusoidal_positions", "TransformerSeq2Seq",
-    "build_transformer", "scores_by_length",
+    "multi_head_attention", "causal_mask", "sinusoidal_positions", "TransformerSizes", "TransformerSeq2Seq",
+    "build_transformer",
 ]
 
 
@@ -217,6 +216,29 @@ def sinusoidal_positions(length: int, d_model: int) -> Tensor:
 # --------------------------------------------------------------------------------------------
 
 
+class TransformerSizes(Protocol):
+    """What :class:`TransformerSeq2Seq` and :func:`build_transformer` read from a recipe: a
+    :class:`lib.recipes.TransformerRecipe` such as :data:`lib.recipes.TRANSFORMER`, or anything
+    with these attributes (read-only, as a frozen dataclass's are)."""
+
+    @property
+    def d_model(self) -> int: ...
+    @property
+    def heads(self) -> int: ...
+    @property
+    def encoder_layers(self) -> int: ...
+    @property
+    def decoder_layers(self) -> int: ...
+    @property
+    def feedforward(self) -> int: ...
+    @property
+    def dropout(self) -> float: ...
+    @property
+    def norm_first(self) -> bool: ...
+    @property
+    def seed(self) -> int: ...
+
+
 class TransformerSeq2Seq(nn.Module):
     """Token embeddings plus sinusoidal positions, around PyTorch's Transformer encoder and decoder.
 
@@ -226,13 +248,13 @@ class TransformerSeq2Seq(nn.Module):
 
     Args:
         source_vocab_size, target_vocab_size: vocabulary sizes.
-        recipe: the sizes (:data:`lib.recipes.TRANSFORMER` by default).
+        recipe: the sizes (:class:`TransformerSizes`; chapter 10's are :data:`lib.recipes.TRANSFORMER`).
         max_len: the longest source or target the position table covers.
     """
 
     def __init__(
         self, source_vocab_size: int, target_vocab_size: int,
-        recipe: TransformerRecipe = TRANSFORMER, max_len: int = 128,
+        recipe: TransformerSizes, max_len: int = 128,
     ) -> None:
         super().__init__()
         d_model = recipe.d_model
@@ -338,41 +360,10 @@ class TransformerSeq2Seq(nn.Module):
 
 
 def build_transformer(
-    source_vocab_size: int, target_vocab_size: int, recipe: TransformerRecipe = TRANSFORMER,
-    *, max_len: int = 128,
+    source_vocab_size: int, target_vocab_size: int, recipe: TransformerSizes, *, max_len: int = 128,
 ) -> TransformerSeq2Seq:
-    """A :class:`TransformerSeq2Seq` whose initial weights depend only on ``recipe.seed``."""
+    """A :class:`TransformerSeq2Seq` of ``recipe``'s sizes (e.g. :data:`lib.recipes.TRANSFORMER`), whose
+    initial weights depend only on ``recipe.seed``."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(recipe.seed)
         return TransformerSeq2Seq(source_vocab_size, target_vocab_size, recipe, max_len)
-
-
-def scores_by_length(
-    model: nn.Module, dataset: PairDataset, edges: Sequence[int]
-) -> dict[str, float]:
-    """Greedy-decode ``dataset`` once; exact match overall and token accuracy per length bucket.
-
-    Args:
-        edges: bucket bounds on the source length, e.g. ``(5, 15, 25, 35, 45, 51)`` gives the
-            buckets ``"5-14"``, ..., ``"45-50"``.
-
-    Returns:
-        ``{"exact_match": ..., "5-14": ..., ...}`` (token accuracy, :func:`lib.metrics.token_accuracy`).
-    """
-    if len(edges) < 2 or list(edges) != sorted(set(edges)):
-        raise ValueError(f"edges must be at least two increasing lengths, got {list(edges)}")
-    outside = [len(source) for source in dataset.sources if not edges[0] <= len(source) < edges[-1]]
-    if outside:
-        raise ValueError(
-            f"{len(outside)} test sequences have a source length outside the buckets "
-            f"[{edges[0]}, {edges[-1]}), e.g. {outside[0]}: widen the edges"
-        )
-    predictions = predict(model, dataset)
-    scores = {"exact_match": exact_match(predictions, dataset.targets)}
-    for low, high in zip(edges, edges[1:]):
-        rows = [i for i, source in enumerate(dataset.sources) if low <= len(source) < high]
-        if not rows:
-            raise ValueError(f"no test sequence has a source length in [{low}, {high})")
-        scores[f"{low}-{high - 1}"] = token_accuracy(
-            [predictions[i] for i in rows], [dataset.targets[i] for i in rows])
-    return scores

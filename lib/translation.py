@@ -6,14 +6,14 @@ Chapter 09 and ``benchmarks/translation.py`` use it to
    the plans of :mod:`lib.recipes`),
 2. build vocabularies and datasets from :class:`~lib.tatoeba.Splits` (:func:`prepare`), and
    batches of similar lengths (:func:`lib.data.bucketed_loader`),
-3. train a model (:func:`train_model`), translate sentences (:func:`translate`), and translate
-   and score a whole split with greedy or beam search, sacrebleu on detokenised text
-   (:func:`evaluate_split`).
+3. train a model (:func:`train_model`) and translate sentences (:func:`translate`).
+
+Translating and scoring a whole split is :func:`lib.evaluation.evaluate_split`, scores by sentence
+length :func:`lib.metrics.scores_by_length`, and the tables of results :mod:`lib.tables`.
 """
 
 from __future__ import annotations
 
-import html
 import multiprocessing
 import random
 from collections.abc import Sequence
@@ -25,9 +25,7 @@ from torch import Tensor
 
 from . import decoding
 from .cpus import available_cpus
-from .data import EOS, UNK, PairDataset, Vocab, bucketed_loader
-from .decoding import length_penalty_factor, sequence_log_probs
-from .metrics import Scores, corpus_scores, decode_dataset
+from .data import UNK, PairDataset, Vocab, bucketed_loader
 from .models import Seq2Seq, build_model
 from .recipes import CPU_PLAN, GPU_EPOCHS, GPU_PLAN, Plan
 from .tatoeba import Splits, TokenizedPair
@@ -35,9 +33,8 @@ from .text import detokenize, tokenize
 from .train import History, fit, pick_device
 
 __all__ = ["plan_training", "restrict_length", "sample_by_length", "select",
-           "TranslationData", "prepare", "LengthBucket", "scores_by_length",
-           "train_model", "train_models", "Evaluation", "evaluate_split",
-           "Translation", "translate", "markdown_table", "html_table"]
+           "TranslationData", "prepare",
+           "train_model", "train_models", "Translation", "translate"]
 
 def plan_training(splits: Splits, device: str | torch.device | None = None) -> Plan:
     """The plan for ``splits`` on ``device``, by one rule written down here:
@@ -185,98 +182,6 @@ def _train_and_cache(run: tuple[str, TranslationData, Plan, int], device: str) -
 
 
 @dataclass(frozen=True)
-class Evaluation:
-    """One split translated and scored.
-
-    Attributes:
-        hypotheses, references: detokenised outputs and references, in split order.
-        model_scores: ``(N,)`` what beam search maximises, for each output: its log-probability
-            under the model divided by ``lp`` (:func:`~lib.decoding.length_penalty_factor`).
-        scores: corpus BLEU and chrF (sacrebleu) with their signatures.
-    """
-
-    hypotheses: list[str]
-    references: list[str]
-    model_scores: Tensor
-    scores: Scores
-
-
-@torch.no_grad()
-def evaluate_split(model: Seq2Seq, data: TranslationData, split: str = "test", *, beam_size: int = 1,
-                   length_penalty: float = 1.0, max_len: int | None = None,
-                   batch_size: int = 128) -> Evaluation:
-    """Translate every source of ``split`` (greedy for ``beam_size=1``, else beam search) and score it.
-
-    BLEU and chrF compare plain text: outputs are :func:`~lib.text.detokenize` d (``<unk>``
-    dropped: it has no spelling), and each reference is the raw target sentence tokenised and
-    detokenised again, so that it is lowercased and spaced like the outputs (the raw text would
-    count every capital letter as an error). ``max_len`` (output tokens) defaults to the longest
-    target of the split plus 5.
-    """
-    dataset, examples = data.dataset(split), data.examples(split)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    outputs: list[list[str]] = []
-    model_scores = []
-    for batch, tokens in decode_dataset(model, dataset, batch_size=batch_size, max_len=max_len,
-                                        beam_size=beam_size, length_penalty=length_penalty):
-        log_probs = sequence_log_probs(model, batch.source.to(device), batch.source_lengths, tokens).cpu()
-        model_scores.append(log_probs / length_penalty_factor(_lengths(tokens).cpu().float(), length_penalty))
-        outputs += [dataset.target_vocab.decode([i for i in row if i != UNK]) for row in tokens.tolist()]
-    model.train(was_training)
-    lang = data.splits.target_lang
-    hypotheses = [detokenize(tokens, lang) for tokens in outputs]
-    references = [detokenize(e.target, lang) for e in examples]
-    return Evaluation(hypotheses, references, torch.cat(model_scores), corpus_scores(hypotheses, references))
-
-
-@dataclass(frozen=True)
-class LengthBucket:
-    """The scores of the pairs whose source has ``shortest`` to ``longest`` tokens."""
-
-    shortest: int
-    longest: int
-    pairs: int
-    scores: Scores
-
-    @property
-    def label(self) -> str:
-        return f"{self.shortest}-{self.longest}"
-
-
-def scores_by_length(evaluation: Evaluation, examples: Sequence[TokenizedPair],
-                     edges: Sequence[int]) -> list[LengthBucket]:
-    """Corpus BLEU and chrF of ``evaluation`` within each source-length bucket.
-
-    Args:
-        evaluation: a split translated by :func:`evaluate_split`.
-        examples: that split's pairs, in the same order (``data.examples(split)``).
-        edges: increasing bucket edges in source tokens; bucket ``i`` holds the lengths
-            ``edges[i] <= length < edges[i + 1]``. Empty buckets are left out.
-    """
-    if len(examples) != len(evaluation.hypotheses):
-        raise ValueError(f"{len(examples)} examples for {len(evaluation.hypotheses)} translations: "
-                         "pass the examples of the split that was evaluated")
-    if len(edges) < 2 or any(a >= b for a, b in zip(edges, edges[1:])):
-        raise ValueError(f"edges must be at least two increasing lengths, got {list(edges)}")
-    buckets = []
-    for low, high in zip(edges, edges[1:]):
-        inside = [i for i, e in enumerate(examples) if low <= len(e.source) < high]
-        if inside:
-            scores = corpus_scores([evaluation.hypotheses[i] for i in inside],
-                                   [evaluation.references[i] for i in inside])
-            buckets.append(LengthBucket(low, high - 1, len(inside), scores))
-    return buckets
-
-
-def _lengths(tokens: Tensor) -> Tensor:
-    """``(B,)`` output lengths: up to and including the first ``<eos>``, else the whole row."""
-    is_eos = tokens == EOS
-    return torch.where(is_eos.any(1), is_eos.int().argmax(1) + 1, tokens.shape[1])
-
-
-@dataclass(frozen=True)
 class Translation:
     """One sentence translated: its tokens, the output tokens (up to ``<eos>``, which
     :func:`reference_attention` keeps as its last row), the output text, and the attention weights
@@ -300,22 +205,3 @@ def translate(model: Seq2Seq, data: TranslationData, sentence: str, *, beam_size
     output_tokens = [data.target_vocab.itos[i] for i in ids]
     words = data.target_vocab.decode([i for i in ids if i != UNK])
     return Translation(source_tokens, output_tokens, detokenize(words, data.splits.target_lang), weights)
-
-
-def _cell(value: object) -> str:
-    return f"{value:.1f}" if isinstance(value, float) else str(value)
-
-
-def html_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """An HTML table (renders in Jupyter and in the book alike); floats with one decimal."""
-    def line(cells: Sequence[object], tag: str) -> str:
-        return "<tr>" + "".join(f"<{tag}>{html.escape(_cell(c))}</{tag}>" for c in cells) + "</tr>"
-    return "<table>\n" + "\n".join([line(header, "th")] + [line(row, "td") for row in rows]) + "\n</table>"
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A Markdown table (for terminals and reports); floats with one decimal."""
-    cell = _cell
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)

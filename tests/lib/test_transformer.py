@@ -158,16 +158,3 @@ def test_bad_input_is_explained():
         model(torch.ones(2, 3, dtype=torch.long), torch.tensor([3, 3]), torch.ones(3, 2, dtype=torch.long))
     with pytest.raises(ValueError, match="source_lengths"):
         model(torch.ones(2, 3, dtype=torch.long), torch.tensor([3]), torch.ones(2, 2, dtype=torch.long))
-
-
-def test_scores_by_length():
-    model, loader = _reversal_model_and_loader()
-    scores = transformer.scores_by_length(model, loader.dataset, (3, 5, 7))
-    assert set(scores) == {"exact_match", "3-4", "5-6"}
-    assert all(0.0 <= value <= 1.0 for value in scores.values())
-    vocab = reversal_vocab()
-    gapped = PairDataset(["abc", "abcdef"], ["cba", "fedcba"], vocab, vocab)
-    with pytest.raises(ValueError, match="no test sequence"):
-        transformer.scores_by_length(model, gapped, (3, 4, 6, 7))
-    with pytest.raises(ValueError, match="outside the buckets"):
-        transformer.scores_by_length(model, loader.dataset, (3, 5))

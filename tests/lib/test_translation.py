@@ -16,8 +16,8 @@ from lib.alignment import alignment_shares, reference_attention
 from lib.data import LengthBuckets
 from lib.recipes import CPU_PLAN, GPU_EPOCHS
 from lib.cpus import available_cpus
-from lib.translation import (evaluate_split, html_table, markdown_table, plan_training, prepare, restrict_length,
-                             sample_by_length, scores_by_length, select, train_model, train_models, translate)
+from lib.translation import (plan_training, prepare, restrict_length, sample_by_length, select, train_model,
+                             train_models, translate)
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
@@ -166,36 +166,6 @@ def test_train_models_side_by_side_gives_what_train_model_gives(tmp_path, monkey
             assert torch.equal(mine, theirs)
 
 
-@pytest.mark.parametrize("kind", ["attention", "fixed"])
-def test_evaluate_split_greedy_and_beam(trained, kind):
-    data, models = trained
-    greedy = evaluate_split(models[kind], data, "test")
-    beam = evaluate_split(models[kind], data, "test", beam_size=3, length_penalty=1.0)
-    count = len(data.test)
-    for evaluation in (greedy, beam):
-        assert len(evaluation.hypotheses) == len(evaluation.references) == count
-        assert evaluation.model_scores.shape == (count,) and bool((evaluation.model_scores <= 0).all())
-        assert "nrefs:1" in evaluation.scores.bleu_signature and 0 <= evaluation.scores.chrf <= 100
-    assert greedy.references[0] == data.examples("test")[0].raw.target.lower()
-    # Beam search maximises the normalised score: on average it finds at least greedy's.
-    assert float(beam.model_scores.mean()) >= float(greedy.model_scores.mean()) - 1e-6
-    assert greedy.scores.bleu > 20  # the toy task is learnt: word-by-word number translation
-
-
-def test_scores_by_length(trained):
-    data, models = trained
-    greedy = evaluate_split(models["attention"], data, "test")
-    buckets = scores_by_length(greedy, data.examples("test"), (1, 4, 25))
-    lengths = [len(e.source) for e in data.examples("test")]
-    assert [(b.label, b.pairs) for b in buckets] == [("1-3", sum(n < 4 for n in lengths)),
-                                                     ("4-24", sum(n >= 4 for n in lengths))]
-    assert all(0 <= b.scores.bleu <= 100 for b in buckets)
-    with pytest.raises(ValueError, match="increasing"):
-        scores_by_length(greedy, data.examples("test"), (4, 4))
-    with pytest.raises(ValueError, match="examples for"):
-        scores_by_length(greedy, data.examples("test")[:-1], (1, 25))
-
-
 def test_alignment_shares_of_a_model_that_learnt_word_by_word_translation(trained):
     data, models = trained
     rows = alignment_shares(models["attention"], data, [("two", "deux"), ("five", "cinq"), ("seven", "sept")])
@@ -232,10 +202,3 @@ def test_translate(trained):
     assert translate(models["fixed"], data, "Two five.", beam_size=3).weights is None
     with pytest.raises(ValueError, match="nothing to translate"):
         translate(models["fixed"], data, "   ")
-
-
-def test_markdown_table():
-    table = markdown_table(["a", "b"], [["x", 1.25], ["y", "z"]])
-    assert table.splitlines() == ["| a | b |", "|---|---|", "| x | 1.2 |", "| y | z |"]
-    assert html_table(["a", "b<"], [["x", 1.25]]).splitlines() == [
-        "<table>", "<tr><th>a</th><th>b&lt;</th></tr>", "<tr><td>x</td><td>1.2</td></tr>", "</table>"]
