@@ -40,8 +40,11 @@ from torch import Tensor, nn
 
 from ._validate import require_dims
 from .attention_checks import (check_context_query, check_mask, check_query_keys, check_same_hidden,
-                               check_score_sizes, check_scores, check_some_score_finite, check_values,
-                               check_weights_values)
+                               check_scores, check_some_score_finite, check_values, check_weights_values)
+# The learned scores' source is part of lib.fingerprint's cache key: their calls keep the old names
+# so that the chapters' cached trainings stay valid.
+from .attention_checks import check_query_keys as _check_query_keys
+from .attention_checks import check_score_sizes as _check_score_sizes
 
 __all__ = ["dot_product_scores", "attention_weights", "weighted_values", "context_vector", "concat_context",
            "attend", "ScaledDotScore", "GeneralScore", "AdditiveScore", "DotScore", "Score", "SCORES",
@@ -236,8 +239,8 @@ class GeneralScore(Score):
         return cls(hidden_size, hidden_size)
 
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
-        check_query_keys(query, keys)
-        check_score_sizes(self, query, keys, self.weight.out_features, self.weight.in_features)
+        _check_query_keys(query, keys)
+        _check_score_sizes(self, query, keys, self.weight.out_features, self.weight.in_features)
         # (B, T, d_k) -> (B, T, d_q): then a plain dot product with the query.
         return dot_product_scores(query, self.weight(keys))
 
@@ -260,8 +263,8 @@ class AdditiveScore(Score):
         return cls(hidden_size, hidden_size, hidden_size)
 
     def forward(self, query: Tensor, keys: Tensor) -> Tensor:
-        check_query_keys(query, keys)
-        check_score_sizes(self, query, keys, self.query_proj.in_features, self.key_proj.in_features)
+        _check_query_keys(query, keys)
+        _check_score_sizes(self, query, keys, self.query_proj.in_features, self.key_proj.in_features)
         single_step = query.dim() == 2
         queries = query.unsqueeze(1) if single_step else query  # (B, L, d_q)
         # (B, L, 1, a) + (B, 1, T, a) -> (B, L, T, a): every query meets every key.
