@@ -42,7 +42,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import is_int, is_number
+from ._validate import evaluating, is_int, is_number
 from .data import EOS, PAD, SOS, is_token_id
 from .models import Encoded, Seq2Seq, check_max_len, check_source, check_token_ids
 
@@ -285,11 +285,9 @@ def translate(model: Seq2Seq, source_ids: Sequence[int], *, beam_size: int = 1, 
     except (TypeError, ValueError, RuntimeError) as error:
         raise TypeError(f"source_ids must be int token ids, got {list(source_ids)[:10]}") from error
     _check_ids("source_ids", source, model.encoder)
-    was_training = model.training
-    model.eval()
-    found = search(model, source, torch.tensor([len(source_ids)]), beam_size=beam_size, max_len=max_len,
-                   length_penalty=length_penalty)
-    model.train(was_training)
+    with evaluating(model):
+        found = search(model, source, torch.tensor([len(source_ids)]), beam_size=beam_size, max_len=max_len,
+                       length_penalty=length_penalty)
     output = found.tokens[0].tolist()
     length = output.index(EOS) if EOS in output else len(output)
     return output[:length], None if found.weights is None else found.weights[0, :length].float().cpu()

@@ -16,6 +16,7 @@ from torch import nn
 
 from torch import Tensor
 
+from ._validate import evaluating
 from .data import Batch, PairDataset, make_loader
 from .decoding import search
 
@@ -63,15 +64,13 @@ def decode_dataset(
     defaults to the longest target of ``dataset`` plus 5. The one decoding loop of the course:
     :func:`predict` and :func:`lib.translation.evaluate_split` read its output."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     max_len = max_len or dataset.target_out.shape[1] + 5
     decoded = []
-    for batch in make_loader(dataset, batch_size, shuffle=False):
-        found = search(model, batch.source.to(device), batch.source_lengths, beam_size=beam_size,
-                       max_len=max_len, length_penalty=length_penalty)
-        decoded.append((batch, found.tokens))
-    model.train(was_training)
+    with evaluating(model):
+        for batch in make_loader(dataset, batch_size, shuffle=False):
+            found = search(model, batch.source.to(device), batch.source_lengths, beam_size=beam_size,
+                           max_len=max_len, length_penalty=length_penalty)
+            decoded.append((batch, found.tokens))
     return decoded
 
 
