@@ -30,7 +30,7 @@ from torch import Tensor
 from . import attention
 from .data import SOS
 from .animation import Animation, decoding_animation, describe_decoding  # re-exported: one import for chapters
-from .plots import HEATMAP_CMAP, _printable  # plots also registers the Hangul font
+from .plots import HEATMAP_CMAP, _add_hangul_font, _printable
 
 __all__ = [
     "STEPS", "DecoderStep", "decoder_step", "model_step", "step_schematic", "schematic_panels", "describe_step",
@@ -171,6 +171,7 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tup
     high = max(float(keys.max()), float(step.query.max()), float(step.context.max()))
     norm = mpl.colors.Normalize(low, high)
     wide = max(1.0, 0.28 * T)
+    _add_hangul_font()  # token labels may be Hangul (the running example, 나는 오늘)
     fig, axes = plt.subplots(1, 7, figsize=size or (13, 3.4), dpi=dpi, layout="constrained",
                              gridspec_kw={"width_ratios": [wide, 1.6, 1.1, wide, 0.6, 0.7, 1.2]})
     panel = dict(zip(("keys", "scores", "softmax", "weighting", "sum", "concat", "next"), axes))
