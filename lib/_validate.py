@@ -3,7 +3,9 @@
 Python's ``bool`` is an ``int`` (``True == 1``), so ``isinstance(x, int)`` lets ``heads=True`` or
 ``causal_mask(True)`` through as 1: a slip (a flag passed where a count belongs) that would run
 and give a wrong result instead of an error. :func:`is_int` refuses bools; :func:`require_int`
-turns that into the one-sentence error every count and size of ``lib`` gives.
+turns that into the one-sentence error every count and size of ``lib`` gives. The tensor guards
+(:func:`require_tensor`, :func:`require_dims`, :func:`require_same_dtype`) read only shapes and
+dtypes, host-side metadata, so they cost nothing on a GPU.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
-__all__ = ["is_int", "is_number", "require_int", "evaluating"]
+__all__ = ["is_int", "is_number", "require_int", "require_tensor", "require_dims", "require_same_dtype",
+           "evaluating"]
 
 
 @contextmanager
@@ -53,3 +56,30 @@ def require_int(name: str, value: object, minimum: int, meaning: str = "") -> in
         raise ValueError(f"{name} must be an int >= {minimum}{what}, got {value!r} "
                          f"({type(value).__name__})")
     return int(value)  # type: ignore[arg-type]
+
+
+def require_tensor(name: str, value: object) -> Tensor:
+    """``value`` if it is a tensor; else a TypeError naming ``name`` and what came instead."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    return value
+
+
+def require_dims(name: str, value: object, dims: tuple[int, ...], layout: str) -> Tensor:
+    """``value``, a tensor with one of ``dims`` axes; else an error that names ``layout``."""
+    if require_tensor(name, value).dim() not in dims:
+        raise ValueError(f"{name} must have shape {layout}; got {value.dim()}-D shape {tuple(value.shape)}")
+    return value
+
+
+def require_same_dtype(first: str, a: Tensor, second: str, b: Tensor) -> None:
+    """Matrix products refuse mixed precisions with a bare RuntimeError; say which and how to fix.
+
+    Under autocast (mixed-precision training on a GPU) PyTorch converts the inputs itself.
+    """
+    if a.dtype != b.dtype and not torch.is_autocast_enabled(a.device.type):
+        raise TypeError(
+            f"{first} and {second} must have the same dtype: {first} is {a.dtype}, {second} "
+            f"{b.dtype}; convert one, e.g. {second}.to({first}.dtype) (torch.tensor on Python "
+            "floats gives float32, NumPy arrays give float64)"
+        )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ._validate import evaluating
 from .data import SOS, make_loader
 from .models import Seq2Seq
 from .text import tokenize
@@ -57,13 +58,11 @@ def alignment_shares(model: Seq2Seq, data: TranslationData, lexicon: Sequence[tu
     _require_attention(model, "alignment_shares")
     dataset, examples = data.dataset(split), data.examples(split)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     weights = []  # one (L, T) tensor per pair, in split order
-    for batch in make_loader(dataset, batch_size, shuffle=False):
-        _, found = model(batch.source.to(device), batch.source_lengths, batch.target_in.to(device))
-        weights += list(found.float().cpu())
-    model.train(was_training)
+    with evaluating(model):
+        for batch in make_loader(dataset, batch_size, shuffle=False):
+            _, found = model(batch.source.to(device), batch.source_lengths, batch.target_in.to(device))
+            weights += list(found.float().cpu())
     rows = []
     for source_word, target_word in lexicon:
         piece = tokenize(source_word, data.splits.source_lang)
@@ -103,8 +102,6 @@ def reference_attention(model: Seq2Seq, data: TranslationData, source: str, refe
     device = next(model.parameters()).device
     ids = torch.tensor([data.source_vocab.encode(source_tokens, unknown="unk")], device=device)
     target_in = torch.tensor([[SOS] + data.target_vocab.encode(target_tokens, unknown="unk")], device=device)
-    was_training = model.training
-    model.eval()
-    _, weights = model(ids, torch.tensor([len(source_tokens)]), target_in)
-    model.train(was_training)
+    with evaluating(model):
+        _, weights = model(ids, torch.tensor([len(source_tokens)]), target_in)
     return Translation(source_tokens, target_tokens + ["<eos>"], reference, weights[0].float().cpu())

@@ -23,7 +23,7 @@ import torch
 from matplotlib.animation import FuncAnimation
 from matplotlib.patches import Rectangle
 
-from .plots import HEATMAP_CMAP, _printable
+from .plots import HEATMAP_CMAP, _add_hangul_font, _printable
 
 __all__ = ["Animation", "decoding_animation", "describe_decoding"]
 
@@ -123,6 +123,7 @@ def decoding_animation(
     values = _check(weights, source_tokens, output_tokens)
     L, T = values.shape
     width = min(14.0, max(6.0, 0.32 * T + 2.5))
+    _add_hangul_font()  # token labels may be Hangul (chapter 09's Korean sentence)
     fig, (bars_ax, map_ax) = plt.subplots(
         2, 1, figsize=(width, 2.2 + 0.22 * L), dpi=dpi, layout="constrained",
         gridspec_kw={"height_ratios": [1.2, max(1.0, 0.16 * L)]}, sharex=True)

@@ -1,17 +1,21 @@
-"""Attention, one step per function.
+r"""Attention, one step per function: a query scores every key, softmax turns the scores into
+weights, and the weighted sum of the values is the context vector the decoder reads.
 
-Each function below is one step of the course and one chapter of the book:
+.. math::
 
-====  ===========================  ====================================================
-step  function                     chapter
-====  ===========================  ====================================================
-1     (the encoder's states)       02 keys: ``encoder_states`` *are* the keys
-2     :func:`dot_product_scores`   03 query and scores
-3     :func:`attention_weights`    04 softmax (with the padding mask)
-4     :func:`weighted_values`      05 weighting
-5     :func:`context_vector`       06 the context vector
-6     :func:`concat_context`       07 concat and decode
-====  ===========================  ====================================================
+    s_t = q \cdot k_t, \qquad a_t = \frac{e^{s_t}}{\sum_{t'} e^{s_{t'}}}, \qquad
+    c = \sum_t a_t v_t, \qquad \tilde h = \tanh(W_c [c; h])
+
+====  ===========================  ==========================  ====================================
+step  function                     math                        chapter
+====  ===========================  ==========================  ====================================
+1     (the encoder's states)       :math:`k_t = h^{enc}_t`     02 keys: ``encoder_states`` *are* keys
+2     :func:`dot_product_scores`   :math:`s_t = q \cdot k_t`   03 query and scores
+3     :func:`attention_weights`    :math:`a = softmax(s)`      04 softmax (with the padding mask)
+4     :func:`weighted_values`      :math:`a_t v_t`             05 weighting
+5     :func:`context_vector`       :math:`c = \sum_t a_t v_t`  06 the context vector
+6     :func:`concat_context`       :math:`[c; h]`              07 concat and decode
+====  ===========================  ==========================  ====================================
 
 :func:`attend` composes steps 2-5 and is checked against
 :func:`torch.nn.functional.scaled_dot_product_attention` (with ``scale=1``) in the tests.
@@ -23,7 +27,8 @@ queries (1 at a decoding step, the target length in training), ``d`` the hidden 
 A query may be ``(B, d)`` (one decoder step) or ``(B, L, d)`` (all steps at once); every
 result then has the same leading shape: scores ``(B, T)`` or ``(B, L, T)``. Masks are boolean,
 ``True`` where a key is a real token and ``False`` at padding, as in
-``scaled_dot_product_attention``'s boolean ``attn_mask``.
+``scaled_dot_product_attention``'s boolean ``attn_mask``. The argument checks, which name a
+wrong shape or dtype before PyTorch would, are in :mod:`lib.attention_checks`.
 """
 
 from __future__ import annotations
@@ -33,144 +38,17 @@ import math
 import torch
 from torch import Tensor, nn
 
-__all__ = [
-    "dot_product_scores",
-    "attention_weights",
-    "weighted_values",
-    "context_vector",
-    "concat_context",
-    "attend",
-    "ScaledDotScore",
-    "GeneralScore",
-    "AdditiveScore",
-    "DotScore",
-    "Score",
-    "SCORES",
-    "make_score",
-]
+from ._validate import require_dims
+from .attention_checks import (check_context_query, check_mask, check_query_keys, check_same_hidden,
+                               check_scores, check_some_score_finite, check_values, check_weights_values)
+# The learned scores' source is part of lib.fingerprint's cache key: their calls keep the old names
+# so that the chapters' cached trainings stay valid.
+from .attention_checks import check_query_keys as _check_query_keys
+from .attention_checks import check_score_sizes as _check_score_sizes
 
-
-# --------------------------------------------------------------------------------------------
-# Input checks. Shapes are host-side metadata, so these cost nothing on a GPU; only the
-# "every position masked" check reads data, and callers that build masks from validated
-# lengths (the models) switch it off to keep the training loop free of host-device syncs.
-# --------------------------------------------------------------------------------------------
-
-
-def _require_tensor(name: str, value: object) -> Tensor:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    return value
-
-
-def _require_dims(name: str, value: object, dims: tuple[int, ...], layout: str) -> Tensor:
-    """``value``, a tensor with one of ``dims`` axes; else an error that names ``layout``."""
-    if _require_tensor(name, value).dim() not in dims:
-        raise ValueError(f"{name} must have shape {layout}; got {value.dim()}-D shape {tuple(value.shape)}")
-    return value
-
-
-def _check_query_keys(query: Tensor, keys: Tensor) -> None:
-    _require_tensor("query", query)
-    _require_dims("keys", keys, (3,), "(batch, src_len, hidden), a 3-D tensor")
-    _require_dims("query", query, (2, 3), "(batch, hidden) for one decoder step or (batch, tgt_len, hidden) "
-                  "for all steps")
-    if query.shape[0] != keys.shape[0]:
-        raise ValueError(
-            f"query and keys must have the same batch size: query has {query.shape[0]} "
-            f"(shape {tuple(query.shape)}), keys have {keys.shape[0]} (shape {tuple(keys.shape)})"
-        )
-    if keys.shape[1] == 0:
-        raise ValueError(
-            f"keys are empty: src_len is 0 in shape {tuple(keys.shape)}; a sequence needs at "
-            "least one token to attend to"
-        )
-    _check_same_dtype("query", query, "keys", keys)
-
-
-def _check_same_dtype(first: str, a: Tensor, second: str, b: Tensor) -> None:
-    """Matrix products refuse mixed precisions with a bare RuntimeError; say which and how to fix.
-
-    Under autocast (mixed-precision training on a GPU) PyTorch converts the inputs itself.
-    """
-    if a.dtype != b.dtype and not torch.is_autocast_enabled(a.device.type):
-        raise TypeError(
-            f"{first} and {second} must have the same dtype: {first} is {a.dtype}, {second} "
-            f"{b.dtype}; convert one, e.g. {second}.to({first}.dtype) (torch.tensor on Python "
-            "floats gives float32, NumPy arrays give float64)"
-        )
-
-
-def _check_score_sizes(score: nn.Module, query: Tensor, keys: Tensor, query_size: int, key_size: int) -> None:
-    """A learned score fits queries of ``query_size`` and keys of ``key_size``: say so if not."""
-    if query.shape[-1] != query_size or keys.shape[-1] != key_size:
-        raise ValueError(
-            f"this {type(score).__name__} was built for queries of size {query_size} and keys of "
-            f"size {key_size}; got query {tuple(query.shape)} and keys {tuple(keys.shape)} "
-            f"(hidden sizes {query.shape[-1]} and {keys.shape[-1]}); build it with "
-            f"{type(score).__name__}({query.shape[-1]}, {keys.shape[-1]}, ...)"
-        )
-    weight = next(score.parameters())
-    _check_same_dtype(f"{type(score).__name__}'s weights", weight, "keys", keys)
-    _check_same_dtype(f"{type(score).__name__}'s weights", weight, "query", query)
-
-
-def _check_same_hidden(query: Tensor, keys: Tensor) -> None:
-    if query.shape[-1] != keys.shape[-1]:
-        raise ValueError(
-            "a dot product needs query and keys of the same hidden size: query has "
-            f"{query.shape[-1]} (shape {tuple(query.shape)}), keys have {keys.shape[-1]} "
-            f"(shape {tuple(keys.shape)})"
-        )
-
-
-def _check_mask(mask: Tensor, scores: Tensor, check_all_masked: bool) -> Tensor:
-    _require_tensor("mask", mask)
-    if mask.dtype != torch.bool:
-        raise TypeError(
-            f"mask must be a bool tensor (True = real token, False = padding); got dtype {mask.dtype}"
-        )
-    batch, src_len = scores.shape[0], scores.shape[-1]
-    if scores.dim() == 3 and mask.dim() == 2:
-        # One mask per sequence serves every query of that sequence.
-        mask = mask.unsqueeze(1)
-    expected = tuple(scores.shape)
-    if mask.dim() != scores.dim() or mask.shape[0] != batch or mask.shape[-1] != src_len or (
-        mask.dim() == 3 and mask.shape[1] not in (1, scores.shape[1])
-    ):
-        raise ValueError(
-            f"mask must have shape (batch, src_len) = ({batch}, {src_len}) to match scores of "
-            f"shape {expected}; got {tuple(mask.shape)}"
-        )
-    if check_all_masked:
-        fully_masked = ~mask.any(dim=-1)
-        if bool(fully_masked.any()):
-            where = fully_masked.nonzero()[0].tolist()
-            raise ValueError(
-                f"mask hides every key of batch row {where[0]}"
-                + (f", query {where[1]}" if len(where) > 1 else "")
-                + ": softmax over no positions is undefined; every sequence needs at least one "
-                "real (unmasked) token"
-            )
-    return mask
-
-
-def _check_some_score_finite(scores: Tensor) -> None:
-    """A row of scores all ``-inf`` (every key masked, by the mask or in the scores themselves)
-    has no softmax: ``exp(-inf) / sum(exp(-inf))`` is 0/0, NaN weights. Say so instead."""
-    hidden = torch.isneginf(scores).all(dim=-1)
-    if bool(hidden.any()):
-        where = hidden.nonzero()[0].tolist()
-        raise ValueError(
-            f"every score of batch row {where[0]}" + (f", query {where[1]}" if len(where) > 1 else "")
-            + " is -inf, so every key of that row is masked: softmax over no positions is undefined "
-            "(0/0 would give NaN weights); leave at least one key unmasked in each row"
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# The steps
-# --------------------------------------------------------------------------------------------
+__all__ = ["dot_product_scores", "attention_weights", "weighted_values", "context_vector", "concat_context",
+           "attend", "ScaledDotScore", "GeneralScore", "AdditiveScore", "DotScore", "Score", "SCORES",
+           "make_score"]
 
 
 def dot_product_scores(query: Tensor, keys: Tensor) -> Tensor:
@@ -185,8 +63,8 @@ def dot_product_scores(query: Tensor, keys: Tensor) -> Tensor:
     Returns:
         scores ``(B, T)`` or ``(B, L, T)``: ``(B, L, d) @ (B, d, T)``, one batched matrix product.
     """
-    _check_query_keys(query, keys)
-    _check_same_hidden(query, keys)
+    check_query_keys(query, keys)
+    check_same_hidden(query, keys)
     if query.dim() == 2:
         return torch.bmm(query.unsqueeze(1), keys.transpose(1, 2)).squeeze(1)
     return torch.bmm(query, keys.transpose(1, 2))
@@ -210,14 +88,12 @@ def attention_weights(
     Returns:
         weights with the shape of ``scores``; each row sums to 1 over the last axis (``T``).
     """
-    _require_dims("scores", scores, (2, 3), "(batch, src_len) or (batch, tgt_len, src_len)")
-    if scores.shape[-1] == 0:
-        raise ValueError(f"scores are empty: src_len is 0 in shape {tuple(scores.shape)}")
+    check_scores(scores)
     if mask is not None:
-        mask = _check_mask(mask, scores, check_all_masked)
+        mask = check_mask(mask, scores, check_all_masked)
         scores = scores.masked_fill(~mask, float("-inf"))
     if check_all_masked:
-        _check_some_score_finite(scores)
+        check_some_score_finite(scores)
     return torch.softmax(scores, dim=-1)
 
 
@@ -233,16 +109,7 @@ def weighted_values(weights: Tensor, values: Tensor) -> Tensor:
     Returns:
         ``(B, T, d)`` or ``(B, L, T, d)``: row ``t`` is ``weights[..., t] * values[:, t]``.
     """
-    _require_tensor("weights", weights)
-    _require_dims("values", values, (3,), "(batch, src_len, hidden)")
-    if weights.dim() not in (2, 3) or weights.shape[0] != values.shape[0] or (
-        weights.shape[-1] != values.shape[1]
-    ):
-        raise ValueError(
-            f"weights must have shape (batch, src_len) = ({values.shape[0]}, {values.shape[1]}) "
-            f"or (batch, tgt_len, src_len) to match values of shape {tuple(values.shape)}; got "
-            f"{tuple(weights.shape)}"
-        )
+    check_weights_values(weights, values)
     if weights.dim() == 2:
         return weights.unsqueeze(-1) * values
     return weights.unsqueeze(-1) * values.unsqueeze(1)
@@ -260,7 +127,7 @@ def context_vector(weighted: Tensor) -> Tensor:
     Returns:
         ``(B, d)`` or ``(B, L, d)``.
     """
-    _require_dims("weighted", weighted, (3, 4), "(batch, src_len, hidden) or (batch, tgt_len, src_len, hidden)")
+    require_dims("weighted", weighted, (3, 4), "(batch, src_len, hidden) or (batch, tgt_len, src_len, hidden)")
     return weighted.sum(dim=-2)
 
 
@@ -277,13 +144,7 @@ def concat_context(context: Tensor, query: Tensor) -> Tensor:
     Returns:
         ``(B, d_v + d)`` or ``(B, L, d_v + d)``.
     """
-    _require_tensor("context", context)
-    _require_tensor("query", query)
-    if context.shape[:-1] != query.shape[:-1]:
-        raise ValueError(
-            "context and query must agree on every axis but the last: context has shape "
-            f"{tuple(context.shape)}, query has shape {tuple(query.shape)}"
-        )
+    check_context_query(context, query)
     return torch.cat([context, query], dim=-1)
 
 
@@ -314,16 +175,10 @@ def attend(
         ``(B, L, T)``. With the default score this equals
         ``F.scaled_dot_product_attention(query, keys, values, attn_mask=mask, scale=1)``.
     """
-    _check_query_keys(query, keys)
+    check_query_keys(query, keys)
     if values is None:
         values = keys
-    _require_tensor("values", values)
-    if values.dim() != 3 or values.shape[:2] != keys.shape[:2]:
-        raise ValueError(
-            f"values must have shape (batch, src_len, hidden_v) = ({keys.shape[0]}, "
-            f"{keys.shape[1]}, ...) like the keys {tuple(keys.shape)}; got {tuple(values.shape)}"
-        )
-    _check_same_dtype("keys", keys, "values", values)
+    check_values(values, keys)
     scores = dot_product_scores(query, keys) if score is None else score(query, keys)
     weights = attention_weights(scores, mask, check_all_masked=check_all_masked)
     if query.dim() == 2:

@@ -42,7 +42,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from ._validate import is_int, is_number
+from ._validate import evaluating, is_number, require_int
 from .data import EOS, PAD, SOS, is_token_id
 from .models import Encoded, Seq2Seq, check_max_len, check_source, check_token_ids
 
@@ -129,6 +129,94 @@ def _gather_beams(values: Tensor, index: Tensor) -> Tensor:
     return values.gather(1, expanded)
 
 
+class _Hypotheses(NamedTuple):
+    """``J`` hypotheses per source: scores ``(B, J)``, tokens ``(B, J, t)``, weights ``(B, J, t, T)``."""
+
+    scores: Tensor
+    tokens: Tensor
+    weights: Tensor
+
+    def pick(self, index: Tensor) -> _Hypotheses:
+        """The hypotheses ``index (B, J')`` of each source."""
+        return _Hypotheses(*(_gather_beams(part, index) for part in self))
+
+
+def _check_beam_arguments(model: Seq2Seq, source: Tensor, source_lengths: Tensor, beam_size: int,
+                          max_len: int, length_penalty: float, normalisation: str) -> int:
+    """``max_len``, once every argument of :func:`beam_search` is checked."""
+    _check_model(model)
+    require_int("beam_size", beam_size, 1, "hypotheses kept per source")
+    max_len = check_max_len(max_len)
+    if not is_number(length_penalty) or not math.isfinite(length_penalty) or length_penalty < 0:
+        raise ValueError(f"length_penalty must be a finite number >= 0 (the alpha of lp; 0 = no length "
+                         f"normalisation), got {length_penalty!r}")
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+    check_source(source, source_lengths)
+    _check_ids("source", source, model.encoder)
+    return max_len
+
+
+def _start(batch: int, beams: int, max_len: int, src_len: int,
+           device: torch.device) -> tuple[_Hypotheses, _Hypotheses]:
+    """The live beams before the first step, and the empty pool of finished hypotheses.
+
+    Only beam 0 is live at first (the others score ``-inf``), so the first step expands one
+    hypothesis, not ``K`` copies of it. The pool is padded to ``max_len``; its scores are normalised.
+    """
+    alive_scores = torch.full((batch, beams), float("-inf"), device=device)
+    alive_scores[:, 0] = 0.0
+    alive = _Hypotheses(alive_scores, torch.empty((batch, beams, 0), dtype=torch.long, device=device),
+                        torch.empty((batch, beams, 0, src_len), device=device))
+    pool = _Hypotheses(torch.full((batch, beams), float("-inf"), device=device),
+                       torch.full((batch, beams, max_len), PAD, dtype=torch.long, device=device),
+                       torch.zeros((batch, beams, max_len, src_len), device=device))
+    return alive, pool
+
+
+def _propose(alive: _Hypotheses, log_probs: Tensor,
+             step_weights: Tensor | None) -> tuple[_Hypotheses, Tensor]:
+    """The ``2K`` best one-token extensions of each source's ``K`` live hypotheses, with their
+    histories, and the live beam ``(B, 2K)`` each extends.
+
+    Args:
+        log_probs: ``(B*K, V)``, of the next token; step_weights: ``(B*K, 1, T)``, of this step
+            (None without attention: zeros stand in, and the search returns no weights).
+    """
+    batch, beams = alive.scores.shape
+    if step_weights is None:
+        step_weights = torch.zeros((batch * beams, 1, alive.weights.shape[-1]), device=alive.weights.device)
+    vocab = log_probs.shape[-1]
+    candidates = (alive.scores.reshape(-1, 1) + log_probs).reshape(batch, beams * vocab)
+    top_scores, top_index = candidates.topk(min(2 * beams, beams * vocab), dim=1)  # (B, 2K)
+    top_beam, top_token = top_index // vocab, top_index % vocab
+    # Every candidate's history: its parent beam's tokens and weights, plus this step.
+    parent_weights = step_weights.float().reshape(batch, beams, 1, -1)
+    tokens = torch.cat([_gather_beams(alive.tokens, top_beam), top_token.unsqueeze(2)], 2)
+    weights = torch.cat([_gather_beams(alive.weights, top_beam), _gather_beams(parent_weights, top_beam)], 2)
+    return _Hypotheses(top_scores, tokens, weights), top_beam
+
+
+def _merge(pool: _Hypotheses, candidates: _Hypotheses) -> _Hypotheses:
+    """The best ``K`` of the pool and the candidates ``(B, J)`` (normalised scores, ``-inf`` for
+    those not finished), the candidates padded to the pool's ``max_len``."""
+    padding = pool.tokens.shape[2] - candidates.tokens.shape[2]
+    tokens = F.pad(candidates.tokens, (0, padding), value=PAD)
+    weights = F.pad(candidates.weights, (0, 0, 0, padding))
+    scores, keep = torch.cat([pool.scores, candidates.scores], 1).topk(pool.scores.shape[1], dim=1)
+    return _Hypotheses(scores, _gather_beams(torch.cat([pool.tokens, tokens], 1), keep),
+                       _gather_beams(torch.cat([pool.weights, weights], 1), keep))
+
+
+def _best(pool: _Hypotheses, uses_attention: bool) -> Decoded:
+    """Each source's best finished hypothesis, all cut to the longest of them."""
+    best_scores, best = pool.scores.max(1)                                            # (B,)
+    chosen = pool.pick(best.unsqueeze(1))
+    tokens, weights = chosen.tokens.squeeze(1), chosen.weights.squeeze(1)            # (B, max_len[, T])
+    width = max(int((tokens != PAD).sum(1).max()), 1)
+    return Decoded(tokens[:, :width], weights[:, :width] if uses_attention else None, best_scores)
+
+
 @torch.no_grad()
 def beam_search(model: Seq2Seq, source: Tensor, source_lengths: Tensor, *, beam_size: int = 5,
                 max_len: int = 64, length_penalty: float = 1.0, normalisation: str = "length") -> Decoded:
@@ -156,91 +244,39 @@ def beam_search(model: Seq2Seq, source: Tensor, source_lengths: Tensor, *, beam_
         :class:`Decoded`: the best hypothesis per source, tokens ``(B, L')``, its attention
         weights ``(B, L', T)`` (None without attention) and its score ``(B,)``.
     """
-    _check_model(model)
-    if not is_int(beam_size) or beam_size < 1:
-        raise ValueError(f"beam_size must be an int >= 1 (hypotheses kept per source), got {beam_size!r}")
-    max_len = check_max_len(max_len)
-    if not is_number(length_penalty) or not math.isfinite(length_penalty) or length_penalty < 0:
-        raise ValueError(f"length_penalty must be a finite number >= 0 (the alpha of lp; 0 = no length "
-                         f"normalisation), got {length_penalty!r}")
-    if normalisation not in NORMALISATIONS:
-        raise ValueError(f"normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
-    check_source(source, source_lengths)
-    _check_ids("source", source, model.encoder)
-    encoded = model.encoder(source, source_lengths)
+    max_len = _check_beam_arguments(model, source, source_lengths, beam_size, max_len, length_penalty,
+                                    normalisation)
     batch, src_len, device = source.shape[0], source.shape[1], source.device
-    beams = beam_size
-    encoded_k = _repeat(encoded, beams)                            # (B*K, T, d)
-    hidden = encoded_k.final.unsqueeze(0).contiguous()             # (1, B*K, d)
-    last = torch.full((batch * beams, 1), SOS, dtype=torch.long, device=device)
-    # Live beams: summed log-probs (B, K); only beam 0 is live at first, so the first step
-    # expands one hypothesis, not K copies of it.
-    alive_scores = torch.full((batch, beams), float("-inf"), device=device)
-    alive_scores[:, 0] = 0.0
-    alive_tokens = torch.empty((batch, beams, 0), dtype=torch.long, device=device)   # (B, K, t)
-    alive_weights = torch.empty((batch, beams, 0, src_len), device=device)           # (B, K, t, T)
-    # The pool of finished hypotheses, padded to max_len.
-    pool_scores = torch.full((batch, beams), float("-inf"), device=device)           # normalised
-    pool_tokens = torch.full((batch, beams, max_len), PAD, dtype=torch.long, device=device)
-    pool_weights = torch.zeros((batch, beams, max_len, src_len), device=device)
+    encoded_k = _repeat(model.encoder(source, source_lengths), beam_size)           # (B*K, T, d)
+    hidden = encoded_k.final.unsqueeze(0).contiguous()                               # (1, B*K, d)
+    last = torch.full((batch * beam_size, 1), SOS, dtype=torch.long, device=device)
+    alive, pool = _start(batch, beam_size, max_len, src_len, device)
     uses_attention = False
     best_possible_lp = length_penalty_factor(max_len, length_penalty, normalisation)
-
-    def add_to_pool(scores: Tensor, tokens: Tensor, weights: Tensor) -> None:
-        """Merge candidates (B, J) with their tokens (B, J, t) into the pool; keep the best K."""
-        nonlocal pool_scores, pool_tokens, pool_weights
-        length = tokens.shape[2]
-        tokens = F.pad(tokens, (0, max_len - length), value=PAD)
-        weights = F.pad(weights, (0, 0, 0, max_len - length))
-        all_scores = torch.cat([pool_scores, scores], 1)                              # (B, K+J)
-        pool_scores, keep = all_scores.topk(beams, dim=1)
-        pool_tokens = _gather_beams(torch.cat([pool_tokens, tokens], 1), keep)
-        pool_weights = _gather_beams(torch.cat([pool_weights, weights], 1), keep)
-
     for step in range(1, max_len + 1):
         logits, hidden, step_weights = model.decoder.step(last, hidden, encoded_k)
-        log_probs = F.log_softmax(logits[:, -1].float(), dim=-1)                     # (B*K, V)
-        vocab = log_probs.shape[-1]
-        if step_weights is None:
-            step_weights = torch.zeros((batch * beams, 1, src_len), device=device)
-        else:
-            uses_attention = True
-        candidates = (alive_scores.reshape(-1, 1) + log_probs).reshape(batch, beams * vocab)
-        top_scores, top_index = candidates.topk(min(2 * beams, beams * vocab), dim=1)  # (B, 2K)
-        top_beam, top_token = top_index // vocab, top_index % vocab
-        # Every candidate's history: its parent beam's tokens and weights, plus this step.
-        parent_weights = step_weights.float().reshape(batch, beams, 1, src_len)
-        history_tokens = torch.cat([_gather_beams(alive_tokens, top_beam), top_token.unsqueeze(2)], 2)
-        history_weights = torch.cat([_gather_beams(alive_weights, top_beam),
-                                     _gather_beams(parent_weights, top_beam)], 2)
+        uses_attention = uses_attention or step_weights is not None
+        proposals, parent = _propose(alive, F.log_softmax(logits[:, -1].float(), dim=-1), step_weights)
         # <eos> among the K best proposals: finished.
-        is_eos = top_token == EOS
-        ranked_first = torch.arange(top_scores.shape[1], device=device) < beams
-        finished = is_eos & ranked_first & torch.isfinite(top_scores)
+        is_eos = proposals.tokens[:, :, -1] == EOS
+        ranked_first = torch.arange(proposals.scores.shape[1], device=device) < beam_size
+        finished = is_eos & ranked_first & torch.isfinite(proposals.scores)
         if bool(finished.any()):
-            normalised = top_scores / length_penalty_factor(step, length_penalty, normalisation)
-            add_to_pool(normalised.masked_fill(~finished, float("-inf")), history_tokens, history_weights)
+            normalised = proposals.scores / length_penalty_factor(step, length_penalty, normalisation)
+            pool = _merge(pool, proposals._replace(scores=normalised.masked_fill(~finished, float("-inf"))))
         # The best K proposals that are not <eos> live on (2K proposals hold at most K <eos>).
-        alive_scores, keep = top_scores.masked_fill(is_eos, float("-inf")).topk(beams, dim=1)
-        alive_tokens = _gather_beams(history_tokens, keep)
-        alive_weights = _gather_beams(history_weights, keep)
-        chosen_beam = _gather_beams(top_beam, keep)                                   # (B, K)
-        rows = (torch.arange(batch, device=device).unsqueeze(1) * beams + chosen_beam).reshape(-1)
-        hidden = hidden.index_select(1, rows)
-        last = alive_tokens[:, :, -1].reshape(-1, 1)
+        alive_scores, keep = proposals.scores.masked_fill(is_eos, float("-inf")).topk(beam_size, dim=1)
+        alive = proposals.pick(keep)._replace(scores=alive_scores)
+        # The decoder state of each survivor is its parent's: row b * K + beam of the (B*K) rows.
+        rows = torch.arange(batch, device=device).unsqueeze(1) * beam_size + _gather_beams(parent, keep)
+        hidden = hidden.index_select(1, rows.reshape(-1))
+        last = alive.tokens[:, :, -1].reshape(-1, 1)
         # Done when no live hypothesis can beat the best finished one, whatever it adds.
-        best_alive_bound = alive_scores.max(1).values / best_possible_lp
-        if bool((pool_scores.max(1).values >= best_alive_bound).all()):
+        if bool((pool.scores.max(1).values >= alive.scores.max(1).values / best_possible_lp).all()):
             break
     else:  # max_len reached: the live hypotheses compete unfinished
-        add_to_pool(alive_scores / best_possible_lp, alive_tokens, alive_weights)
-
-    best_scores, best = pool_scores.max(1)                                            # (B,)
-    tokens = _gather_beams(pool_tokens, best.unsqueeze(1)).squeeze(1)                 # (B, max_len)
-    weights = _gather_beams(pool_weights, best.unsqueeze(1)).squeeze(1)               # (B, max_len, T)
-    width = max(int((tokens != PAD).sum(1).max()), 1)
-    return Decoded(tokens[:, :width], weights[:, :width] if uses_attention else None, best_scores)
-
+        pool = _merge(pool, alive._replace(scores=alive.scores / best_possible_lp))
+    return _best(pool, uses_attention)
 
 
 def search(model: Seq2Seq, source: Tensor, source_lengths: Tensor, *, beam_size: int = 1, max_len: int = 64,
@@ -285,11 +321,9 @@ def translate(model: Seq2Seq, source_ids: Sequence[int], *, beam_size: int = 1, 
     except (TypeError, ValueError, RuntimeError) as error:
         raise TypeError(f"source_ids must be int token ids, got {list(source_ids)[:10]}") from error
     _check_ids("source_ids", source, model.encoder)
-    was_training = model.training
-    model.eval()
-    found = search(model, source, torch.tensor([len(source_ids)]), beam_size=beam_size, max_len=max_len,
-                   length_penalty=length_penalty)
-    model.train(was_training)
+    with evaluating(model):
+        found = search(model, source, torch.tensor([len(source_ids)]), beam_size=beam_size, max_len=max_len,
+                       length_penalty=length_penalty)
     output = found.tokens[0].tolist()
     length = output.index(EOS) if EOS in output else len(output)
     return output[:length], None if found.weights is None else found.weights[0, :length].float().cpu()

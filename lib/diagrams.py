@@ -30,7 +30,7 @@ from torch import Tensor
 from . import attention
 from .data import SOS
 from .animation import Animation, decoding_animation, describe_decoding  # re-exported: one import for chapters
-from .plots import HEATMAP_CMAP, _printable  # plots also registers the Hangul font
+from .plots import HEATMAP_CMAP, _add_hangul_font, _printable
 
 __all__ = [
     "STEPS", "DecoderStep", "decoder_step", "model_step", "step_schematic", "schematic_panels", "describe_step",
@@ -166,23 +166,41 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tup
     if not isinstance(step, DecoderStep):
         raise TypeError(f"step must be a DecoderStep (from lib.diagrams.decoder_step), got {type(step).__name__}")
     _check_highlight(highlight)
-    keys, T, d = step.keys.numpy(), step.keys.shape[0], step.keys.shape[1]
+    keys, T = step.keys.numpy(), step.keys.shape[0]
     low = min(0.0, float(keys.min()), float(step.query.min()), float(step.context.min()))
     high = max(float(keys.max()), float(step.query.max()), float(step.context.max()))
     norm = mpl.colors.Normalize(low, high)
     wide = max(1.0, 0.28 * T)
+    _add_hangul_font()  # token labels may be Hangul (the running example, 나는 오늘)
     fig, axes = plt.subplots(1, 7, figsize=size or (13, 3.4), dpi=dpi, layout="constrained",
                              gridspec_kw={"width_ratios": [wide, 1.6, 1.1, wide, 0.6, 0.7, 1.2]})
     panel = dict(zip(("keys", "scores", "softmax", "weighting", "sum", "concat", "next"), axes))
+    _draw_keys(panel["keys"], step, norm)
+    _draw_scores(panel["scores"], step, norm)
+    _draw_softmax(panel["softmax"], step)
+    _draw_weighting(panel["weighting"], step, norm)
+    _draw_sum_and_concat(panel["sum"], panel["concat"], step, norm)
+    _draw_next(panel["next"], step)
+    for name, ax in panel.items():
+        _frame(ax, name)
+    fig.supxlabel(" ", fontsize=8).set_gid("caption")
+    _set_highlight(fig, step, highlight)
+    return fig
 
-    ax = panel["keys"]
-    _cells(ax, keys.T, 0, norm)
+
+def _draw_keys(ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> None:
+    """Step 1: the keys ``(T, d)`` as columns of cells, one per source token."""
+    T, d = step.keys.shape
+    _cells(ax, step.keys.numpy().T, 0, norm)
     _token_ticks(ax, step.tokens, np.arange(T) + 0.5)
     ax.set_ylabel(f"dimension (d = {d})", fontsize=8)
     if d <= _ANNOTATE_UP_TO:
         ax.set_yticks(np.arange(d) + 0.5, [str(i + 1) for i in range(d)])
 
-    ax = panel["scores"]  # the query, an arrow to each key, the score written on the arrow
+
+def _draw_scores(ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> None:
+    """Step 2: the query, an arrow to each key, the score written on the arrow."""
+    T, d = step.keys.shape
     _cells(ax, step.query.numpy()[:, None], 0, norm)
     ends = (np.arange(T) + 0.5) * d / T
     for t, (score, end) in enumerate(zip(step.scores.tolist(), ends)):
@@ -196,7 +214,10 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tup
     ax.set_xticks([0.5], ["q"])
     ax.set_yticks([])
 
-    ax = panel["softmax"]
+
+def _draw_softmax(ax: Axes, step: DecoderStep) -> None:
+    """Step 3: the weights as bars, each labelled with its token (ticks instead past a few keys)."""
+    T = step.keys.shape[0]
     ax.barh(np.arange(T), step.weights.numpy(), color="0.45")
     if T > _ANNOTATE_UP_TO:
         _token_ticks(ax, step.tokens, np.arange(T), axis="y")
@@ -210,19 +231,27 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tup
             ax.text(min(weight, 0.6) + 0.03, t, f"{_printable(step.tokens[t])} {weight:.3g}", va="center",
                     fontsize=7)
 
-    ax = panel["weighting"]
+
+def _draw_weighting(ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> None:
+    """Step 4: each key scaled by its weight, on the keys' colour scale (a small weight dims it)."""
     _cells(ax, step.weighted.numpy().T, 0, norm)
-    _token_ticks(ax, step.tokens, np.arange(T) + 0.5)
+    _token_ticks(ax, step.tokens, np.arange(step.keys.shape[0]) + 0.5)
     ax.set_yticks([])
 
-    _cells(panel["sum"], step.context.numpy()[:, None], 0, norm)
-    _cells(panel["concat"], step.concat.numpy()[:, None], 0, norm)
-    panel["concat"].axhline(d, color=HIGHLIGHT, lw=1.5)
-    for ax, ticks in ((panel["sum"], {d / 2: "c"}), (panel["concat"], {d / 2: "c", 1.5 * d: "q"})):
+
+def _draw_sum_and_concat(sum_ax: Axes, concat_ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> None:
+    """Steps 5 and 6: the context vector ``c``, then ``[c; q]`` with a line between the halves."""
+    d = step.keys.shape[1]
+    _cells(sum_ax, step.context.numpy()[:, None], 0, norm)
+    _cells(concat_ax, step.concat.numpy()[:, None], 0, norm)
+    concat_ax.axhline(d, color=HIGHLIGHT, lw=1.5)
+    for ax, ticks in ((sum_ax, {d / 2: "c"}), (concat_ax, {d / 2: "c", 1.5 * d: "q"})):
         ax.set_yticks(list(ticks), list(ticks.values()))
         ax.set_xticks([])
 
-    ax = panel["next"]
+
+def _draw_next(ax: Axes, step: DecoderStep) -> None:
+    """What comes next: the five likeliest tokens of a model's step, or the formula without a model."""
     if step.next_token is None:
         ax.text(0.5, 0.5, "$p(y) = $ softmax\n$(W_s \\tanh(W_c [c; q]))$\n\nneeds a trained\nmodel: chapter 7",
                 ha="center", va="center", fontsize=7, transform=ax.transAxes)
@@ -235,11 +264,6 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tup
         ax.set_ylim(len(top.values) - 0.5, -0.5)
         ax.set_xlim(0, 1)
         ax.set_xlabel("probability", fontsize=7)
-    for name, ax in panel.items():
-        _frame(ax, name)
-    fig.supxlabel(" ", fontsize=8).set_gid("caption")
-    _set_highlight(fig, step, highlight)
-    return fig
 
 
 def schematic_panels(fig: Figure) -> dict[str, Axes]:

@@ -18,6 +18,7 @@ import sacrebleu
 import torch
 from torch import Tensor, nn
 
+from ._validate import evaluating
 from .data import Batch, PairDataset, make_loader
 from .decoding import search
 
@@ -69,15 +70,13 @@ def decode_dataset(
     defaults to the longest target of ``dataset`` plus 5. The one decoding loop of the course:
     :func:`predict` and :func:`lib.evaluation.evaluate_split` read its output."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     max_len = max_len or dataset.target_out.shape[1] + 5
     decoded = []
-    for batch in make_loader(dataset, batch_size, shuffle=False):
-        found = search(model, batch.source.to(device), batch.source_lengths, beam_size=beam_size,
-                       max_len=max_len, length_penalty=length_penalty)
-        decoded.append((batch, found.tokens))
-    model.train(was_training)
+    with evaluating(model):
+        for batch in make_loader(dataset, batch_size, shuffle=False):
+            found = search(model, batch.source.to(device), batch.source_lengths, beam_size=beam_size,
+                           max_len=max_len, length_penalty=length_penalty)
+            decoded.append((batch, found.tokens))
     return decoded
 
 

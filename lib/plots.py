@@ -8,32 +8,38 @@ same to colour-blind readers and in greyscale; every axis is labelled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
+import functools
 import importlib.util
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
-from matplotlib import font_manager
 import numpy as np
 import torch
+from matplotlib import font_manager
 from matplotlib.axes import Axes
 
-from .train import History
+if TYPE_CHECKING:  # for a type only: drawing a figure need not import the training code
+    from .train import History
 
 __all__ = [
     "HEATMAP_CMAP", "attention_heatmap", "matrix_heatmap", "loss_curves", "accuracy_by_length_plot",
-    "dot_product_geometry", "vectors_plot",
+    "dot_product_geometry", "vectors_plot", "curves_plot", "weights_bar_chart", "convex_hull_plot",
+    "vector_sum_plot", "spread_by_bucket_plot",
 ]
 
 HEATMAP_CMAP = "cividis"
 
 
+@functools.cache
 def _add_hangul_font() -> None:
     """Let labels mix Latin and Hangul: DejaVu Sans first, NanumGothic for what it lacks.
 
     The font file ships in the ``koreanize-matplotlib`` package; we take the file only (its
-    module rewrites global settings on import), and matplotlib falls back glyph by glyph.
+    module rewrites global settings on import), and matplotlib falls back glyph by glyph. Run once,
+    when ``lib`` first makes or draws on axes, not at import: importing a module changes no setting.
+    Axes made before that keep their font (matplotlib reads it when it makes a text).
     """
     spec = importlib.util.find_spec("koreanize_matplotlib")
     if spec is None or not spec.submodule_search_locations:
@@ -44,10 +50,9 @@ def _add_hangul_font() -> None:
         plt.rcParams["font.family"] = ["DejaVu Sans", "NanumGothic"]
 
 
-_add_hangul_font()
-
-
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    """``ax``, or new axes of ``size`` inches; the course's font set first either way."""
+    _add_hangul_font()
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
@@ -207,9 +212,7 @@ def dot_product_geometry(
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Chapter 08
-# --------------------------------------------------------------------------------------------
+# --- Chapter 08: curves against a size ---------------------------------------------------------
 
 
 def curves_plot(
@@ -246,12 +249,7 @@ def curves_plot(
     return ax
 
 
-__all__ += ["curves_plot"]
-
-
-# --------------------------------------------------------------------------------------------
-# Chapters 04-06: weights as bars, and the weighted average inside the keys' convex hull.
-# --------------------------------------------------------------------------------------------
+# --- Chapters 04-06: weights as bars, and the weighted average inside the keys' convex hull ----
 
 
 def weights_bar_chart(
@@ -372,9 +370,6 @@ def vector_sum_plot(
     return ax
 
 
-__all__ += ["weights_bar_chart", "convex_hull_plot", "vector_sum_plot"]
-
-
 def spread_by_bucket_plot(
     runs: Mapping[str, Sequence[Mapping[str, float]]], *, ax: Axes | None = None,
     ylabel: str = "test BLEU", xlabel: str = "source length (tokens)",
@@ -400,6 +395,3 @@ def spread_by_bucket_plot(
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
-
-
-__all__ += ["spread_by_bucket_plot"]

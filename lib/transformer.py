@@ -26,7 +26,8 @@ import torch
 from torch import Tensor, nn
 
 from ._validate import is_int
-from .attention import _check_same_dtype, attention_weights, context_vector, dot_product_scores, weighted_values
+from ._validate import require_same_dtype as _check_same_dtype
+from .attention import attention_weights, context_vector, dot_product_scores, weighted_values
 from .data import EOS, PAD, SOS, source_mask
 from .models import check_max_len, check_source, check_target, check_token_ids
 

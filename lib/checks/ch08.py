@@ -197,66 +197,12 @@ def _chosen(keys: Tensor, target: Tensor) -> Tensor:
 def check_query_gradient(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
     """Chapter 08: ``query_gradient(query (B, d), keys (B, T, d), target (B,) int64) -> (B, d)``,
     the gradient of log softmax(q · k)[target] with respect to the query."""
-
-    def key_only(query, keys, target):
-        return _chosen(keys, target)
-
-    def flipped(query, keys, target):
-        return _mix(_weights(query, keys), keys) - _chosen(keys, target)
-
-    def plain_mean(query, keys, target):
-        return _chosen(keys, target) - keys.mean(1)
-
-    def of_the_weight(query, keys, target):
-        weights = _weights(query, keys)
-        chosen = weights.gather(1, target.unsqueeze(1))  # (B, 1)
-        return chosen * (_chosen(keys, target) - _mix(weights, keys))
-
-    def first_target(query, keys, target):
-        return _chosen(keys, target[0].expand_as(target)) - _mix(_weights(query, keys), keys)
-
-    def scaled(query, keys, target):
-        root_d = math.sqrt(keys.shape[-1])
-        return (_chosen(keys, target) - _mix(_weights(query, keys, root_d), keys)) / root_d
-
-    def scaled_weights(query, keys, target):
-        return _chosen(keys, target) - _mix(_weights(query, keys, math.sqrt(keys.shape[-1])), keys)
-
-    def batch_softmax(query, keys, target):
-        return _chosen(keys, target) - _mix(_weights(query, keys, dim=0), keys)
-
-    def of_the_scores(query, keys, target):
-        return torch.nn.functional.one_hot(target, keys.shape[1]).to(keys) - _weights(query, keys)
-
-    scaled_message = ("you used the scaled score q·k/sqrt(d); this exercise's score is the plain dot "
-                      "product q·k of chapters 3 to 7: compute the weights as softmax(q·k), without "
-                      "dividing by sqrt(d)")
     check_function(
         "query_gradient",
         learner,
         _reference_query_gradient,
         _query_gradient_cases(seed=18),
-        mistakes=[
-            Mistake(key_only, "you returned the target key alone: log α_t = q·k_t - log Σ_j exp(q·k_j) "
-                    "has a second term, whose gradient is the context vector Σ_j α_j k_j; subtract it"),
-            Mistake(flipped, "your gradient points the wrong way, context - key: the gradient of "
-                    "log α_t is the target key minus the context, k_t - Σ_j α_j k_j"),
-            Mistake(plain_mean, "you subtracted the plain mean of the keys: the gradient of "
-                    "log Σ_j exp(q·k_j) is their mean *weighted* by the softmax weights of the query, "
-                    "the context vector Σ_j α_j k_j"),
-            Mistake(of_the_weight, "you returned the gradient of the weight α_t itself, "
-                    "α_t (k_t - context); the exercise asks for the gradient of its log, which divides "
-                    "it by α_t: k_t - context"),
-            Mistake(first_target, "you used target[0] for every row: each row b has its own target; "
-                    "pick row b's key with keys[torch.arange(B), target]"),
-            Mistake(scaled, scaled_message),
-            Mistake(scaled_weights, scaled_message),
-            Mistake(batch_softmax, "your softmax runs over the batch axis: take it over the keys, "
-                    "dim=-1, so that each row's weights sum to 1"),
-            Mistake(of_the_scores, "you returned the gradient with respect to the scores, one-hot "
-                    "minus the weights (B, T); the query's gradient is (B, d): the chain rule "
-                    "multiplies it by the keys, (B, 1, T) @ (B, T, d)"),
-        ],
+        mistakes=_query_gradient_mistakes(),
         hint="differentiate log α_t = q·k_t - log Σ_j exp(q·k_j) term by term: the first term "
              "gives the target key, keys[b, target[b]], the second the keys weighted by the "
              "softmax of the plain dot-product scores",
@@ -270,3 +216,73 @@ def check_query_gradient(learner: Callable[..., Tensor], *, quiet: bool = False)
         ],
         quiet=quiet,
     )
+
+
+# The known wrong answers of query_gradient, each (query, keys, target) -> what a learner who made
+# that slip returns, and what the check then tells them.
+
+
+def _key_only(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    return _chosen(keys, target)
+
+
+def _flipped(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    return _mix(_weights(query, keys), keys) - _chosen(keys, target)
+
+
+def _plain_mean(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    return _chosen(keys, target) - keys.mean(1)
+
+
+def _of_the_weight(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    weights = _weights(query, keys)
+    chosen = weights.gather(1, target.unsqueeze(1))  # (B, 1)
+    return chosen * (_chosen(keys, target) - _mix(weights, keys))
+
+
+def _first_target(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    return _chosen(keys, target[0].expand_as(target)) - _mix(_weights(query, keys), keys)
+
+
+def _scaled(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    root_d = math.sqrt(keys.shape[-1])
+    return (_chosen(keys, target) - _mix(_weights(query, keys, root_d), keys)) / root_d
+
+
+def _scaled_weights(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    return _chosen(keys, target) - _mix(_weights(query, keys, math.sqrt(keys.shape[-1])), keys)
+
+
+def _batch_softmax(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    return _chosen(keys, target) - _mix(_weights(query, keys, dim=0), keys)
+
+
+def _of_the_scores(query: Tensor, keys: Tensor, target: Tensor) -> Tensor:
+    return torch.nn.functional.one_hot(target, keys.shape[1]).to(keys) - _weights(query, keys)
+
+
+def _query_gradient_mistakes() -> list[Mistake]:
+    scaled_message = ("you used the scaled score q·k/sqrt(d); this exercise's score is the plain dot "
+                      "product q·k of chapters 3 to 7: compute the weights as softmax(q·k), without "
+                      "dividing by sqrt(d)")
+    return [
+        Mistake(_key_only, "you returned the target key alone: log α_t = q·k_t - log Σ_j exp(q·k_j) "
+                "has a second term, whose gradient is the context vector Σ_j α_j k_j; subtract it"),
+        Mistake(_flipped, "your gradient points the wrong way, context - key: the gradient of "
+                "log α_t is the target key minus the context, k_t - Σ_j α_j k_j"),
+        Mistake(_plain_mean, "you subtracted the plain mean of the keys: the gradient of "
+                "log Σ_j exp(q·k_j) is their mean *weighted* by the softmax weights of the query, "
+                "the context vector Σ_j α_j k_j"),
+        Mistake(_of_the_weight, "you returned the gradient of the weight α_t itself, "
+                "α_t (k_t - context); the exercise asks for the gradient of its log, which divides "
+                "it by α_t: k_t - context"),
+        Mistake(_first_target, "you used target[0] for every row: each row b has its own target; "
+                "pick row b's key with keys[torch.arange(B), target]"),
+        Mistake(_scaled, scaled_message),
+        Mistake(_scaled_weights, scaled_message),
+        Mistake(_batch_softmax, "your softmax runs over the batch axis: take it over the keys, "
+                "dim=-1, so that each row's weights sum to 1"),
+        Mistake(_of_the_scores, "you returned the gradient with respect to the scores, one-hot "
+                "minus the weights (B, T); the query's gradient is (B, d): the chain rule "
+                "multiplies it by the keys, (B, 1, T) @ (B, T, d)"),
+    ]

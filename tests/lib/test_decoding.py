@@ -200,6 +200,16 @@ def test_decoding_leaves_the_model_mode_and_builds_no_graph():
     assert model.training and not result.tokens.requires_grad and not result.scores.requires_grad
 
 
+@pytest.mark.parametrize("beam_size", [1, 3])
+def test_translate_decodes_in_eval_mode_and_gives_the_mode_back(beam_size):
+    model = _model("attention")
+    in_eval = translate(model, [5, 6, 7, 8], beam_size=beam_size, max_len=6)
+    model.train()  # dropout on: translate must switch it off for the search, then back on
+    in_training = translate(model, [5, 6, 7, 8], beam_size=beam_size, max_len=6)
+    assert model.training and in_training[0] == in_eval[0]
+    assert torch.equal(in_training[1], in_eval[1])
+
+
 # --- bad arguments -----------------------------------------------------------------------------
 
 

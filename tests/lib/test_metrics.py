@@ -61,6 +61,14 @@ def test_accuracy_by_bucket():
         accuracy_by_bucket(model, dataset, (3, 5))
 
 
+def test_predict_decodes_in_eval_mode_and_gives_the_mode_back():
+    dataset = tiny_dataset(16, 3, 5)
+    model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8).eval()
+    in_eval = predict(model, dataset)
+    model.train()
+    assert predict(model, dataset) == in_eval and model.training
+
+
 def test_corpus_scores_use_sacrebleu():
     scores = corpus_scores(["the cat sat on the mat"], ["the cat sat on the mat"])
     assert scores.bleu == pytest.approx(100.0) and scores.chrf == pytest.approx(100.0)

@@ -1,6 +1,10 @@
 """lib.plots: every figure draws, labels its axes, uses the colour-blind-safe map, and rejects
 inputs that do not match its labels."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -54,8 +58,16 @@ def test_dot_product_geometry_shows_scores():
         plots.dot_product_geometry([0.0, 0.0], {"k": [1.0, 1.0]})
 
 
-def test_hangul_font_is_available():
+def test_hangul_font_is_available_once_a_figure_is_drawn():
+    plots.matrix_heatmap(torch.eye(2), row_labels=["나는", "오늘"])
     assert "NanumGothic" in {font.name for font in matplotlib.font_manager.fontManager.ttflist}
+    assert list(plt.rcParams["font.family"]) == ["DejaVu Sans", "NanumGothic"]
+
+
+def test_importing_plots_changes_no_setting_and_imports_no_training_code():
+    code = ("import matplotlib; before = dict(matplotlib.rcParams); import sys, lib.plots, lib.diagrams; "
+            "assert dict(matplotlib.rcParams) == before; assert 'lib.train' not in sys.modules, 'lib.train'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
 
 def test_device_and_seed():
