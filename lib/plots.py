@@ -51,10 +51,23 @@ def _add_hangul_font() -> None:
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    """``ax``, or new axes of ``size`` inches; the course's font set first either way."""
+    """``ax``, or new axes of ``size`` inches; the course's font set first either way.
+
+    Axes a chapter made before lib first drew (``plt.subplots``, then ``ax=``) made their tick
+    labels with the font of that time, and later ticks copy the first one's: their labels get the
+    course's font here, so that Hangul tokens on them do not come out as empty boxes.
+    """
     _add_hangul_font()
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
+    else:
+        family = plt.rcParams["font.family"]
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                tick.label1.set_fontfamily(family)
+                tick.label2.set_fontfamily(family)
+        for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+            text.set_fontfamily(family)
     return ax
 
 
