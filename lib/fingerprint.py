@@ -216,12 +216,13 @@ def _keyed(value: object, where: str) -> str:
 
 
 def training_fingerprint(model: nn.Module, loader: Iterable[Any], settings: dict[str, Any],
-                         evaluate: Callable[..., Any] | None, training_code: Iterable[object]) -> str:
+                         evaluate: Callable[..., Any] | None, *, training_code: Iterable[object]) -> str:
     """A 16-hex-digit hash of everything a seeded training run depends on (module docstring).
 
     Args:
         settings: every setting of ``fit`` (JSON-able), the device type included.
-        training_code: the functions of the training loop, whose code is hashed.
+        training_code: the functions of the training loop (the caller's, handed in: this module
+            knows no training code), whose source is hashed.
     """
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     digest.update(torch.__version__.encode())
