@@ -1,4 +1,4 @@
-"""lib.train: determinism, evaluation, the loss."""
+"""lib.train: determinism, evaluation, the loss, and fit's settings (keywords or a recipe's)."""
 
 import pytest
 import torch
@@ -6,7 +6,8 @@ import torch
 from lib.data import make_loader
 from lib.metrics import evaluate
 from lib.models import build_model
-from lib.train import fit, sequence_loss
+from lib.recipes import DATES
+from lib.train import TrainingSettings, fit, sequence_loss
 from tiny import VOCAB, tiny_dataset
 
 
@@ -54,3 +55,24 @@ def test_fit_rejects_zero_steps():
 def test_sequence_loss_shape_error():
     with pytest.raises(ValueError, match=r"logits \(batch, tgt_len, vocab\) and targets"):
         sequence_loss(torch.randn(2, 3, 5), torch.zeros(2, 4, dtype=torch.long))
+
+
+def test_fit_takes_a_recipes_settings_and_keywords_replace_them():
+    def model():
+        return build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=3)
+
+    def loader():  # a fresh one each time: a shuffled loader's generator moves on as it serves
+        return make_loader(tiny_dataset(), 16, seed=1)
+
+    assert DATES.training == TrainingSettings(steps=DATES.steps, lr=DATES.lr)
+    by_settings = fit(model(), loader(), TrainingSettings(steps=12, log_every=3), progress=False).loss
+    by_keywords = fit(model(), loader(), DATES.training, steps=12, log_every=3, progress=False).loss
+    assert by_settings == by_keywords and len(by_settings) == 4
+
+
+def test_fit_without_steps_names_what_it_needs():
+    model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8)
+    with pytest.raises(TypeError, match=r"steps=.*DATES\.training"):
+        fit(model, make_loader(tiny_dataset(), 16), progress=False)
+    with pytest.raises(TypeError, match="TrainingSettings such as DATES.training, got a DatesRecipe"):
+        fit(model, make_loader(tiny_dataset(), 16), DATES, progress=False)
