@@ -28,7 +28,7 @@ def main() -> None:
     print(f"device {device} ({torch.get_num_threads()} CPU threads), {args.steps} steps of {BOTTLENECK.batch_size}")
     for kind in ("fixed", "attention"):
         model = BOTTLENECK.model(kind)
-        history = fit(model, BOTTLENECK.loader(train), steps=args.steps, lr=BOTTLENECK.lr, device=device,
+        history = fit(model, BOTTLENECK.loader(train), BOTTLENECK.training, steps=args.steps, device=device,
                       progress=False)
         by_length = accuracy_by_length(model, test)
         lengths = "  ".join(f"{n}: {by_length[n]:.2f}" for n in (5, 10, 20, 30, 40, 50))

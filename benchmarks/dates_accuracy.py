@@ -30,7 +30,7 @@ def main() -> None:
     device = pick_device(args.device)
     train, test = DATES.datasets()
     model = DATES.model(score=args.score)
-    history = fit(model, DATES.loader(train), steps=args.steps, lr=DATES.lr, device=device, progress=False,
+    history = fit(model, DATES.loader(train), DATES.training, steps=args.steps, device=device, progress=False,
                   evaluate=lambda m: evaluate(m, test), eval_every=args.eval_every)
     print(f"device {history.device} ({torch.get_num_threads()} CPU threads), score {args.score}")
     for record in history.evals:

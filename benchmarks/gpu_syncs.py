@@ -51,7 +51,7 @@ def main() -> None:
                            embed_size=GPU_PLAN.embed_size, hidden_size=GPU_PLAN.hidden_size, seed=0).cuda()
 
     def run(model, steps: int):
-        return fit(model, bucketed_loader(data, GPU_PLAN.batch_size, seed=0), steps=steps, lr=GPU_PLAN.lr,
+        return fit(model, bucketed_loader(data, GPU_PLAN.batch_size, seed=0), GPU_PLAN.training, steps=steps,
                    device="cuda", progress=False, log_every=steps)
 
     run(model_on_gpu(), 5)  # warm-up: cuDNN's plans, the caching allocator

@@ -46,9 +46,9 @@ def main() -> None:
     speeds = {}
     for name, model in models.items():
         loader = make_loader(data, args.batch_size, seed=recipe.loader_seed)
-        fit(model, loader, steps=5, lr=recipe.lr, device=device, progress=False)  # warm-up
-        history = fit(model, make_loader(data, args.batch_size, seed=recipe.loader_seed), steps=args.steps,
-                      lr=recipe.lr, device=device, progress=False)
+        fit(model, loader, recipe.training, steps=5, device=device, progress=False)  # warm-up
+        history = fit(model, make_loader(data, args.batch_size, seed=recipe.loader_seed), recipe.training,
+                      steps=args.steps, device=device, progress=False)
         speeds[name] = history.tokens_per_second
         print(f"  {name:32} {history.tokens_per_second:10,.0f} tokens/s  "
               f"({history.train_seconds:.1f} s, final loss {history.loss[-1]:.3f}) on {history.device}")

@@ -165,10 +165,9 @@ class Batch:
             self.target_out.to(device, non_blocking=non_blocking),
         )
 
-    @property
-    def num_target_tokens(self) -> int:
-        """Tokens the loss is computed on (``<eos>`` included, padding not)."""
-        return int((self.target_out != PAD).sum())
+    def tensors(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``(source, source_lengths, target_in, target_out)``: what a batch is made of."""
+        return self.source, self.source_lengths, self.target_in, self.target_out
 
 
 def _pad(rows: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
@@ -213,6 +212,11 @@ class PairDataset(Dataset):
         target_ids = [target_vocab.encode(t, unknown=unknown) for t in targets]
         self.target_in, _ = _pad([[SOS, *ids] for ids in target_ids])
         self.target_out, _ = _pad([[*ids, EOS] for ids in target_ids])
+
+    def tensors(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``(source, source_lengths, target_in, target_out)`` of every pair, padded: ``(N, T)``,
+        ``(N,)``, ``(N, L)``, ``(N, L)``; they determine every batch the dataset serves."""
+        return self.source, self.source_lengths, self.target_in, self.target_out
 
     def __len__(self) -> int:
         return len(self.sources)

@@ -34,11 +34,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
-from .data import Vocab
+from .data import PairDataset, Vocab
 
 __all__ = ["training_fingerprint"]
-
-_DATA_FIELDS = ("source", "source_lengths", "target_in", "target_out")
 
 
 # inspect.getsource parses the module with ast.parse, which CPython 3.11 cannot run in two threads
@@ -88,13 +86,12 @@ def _digest_of(value: object) -> str:
         code = _class_code(type(value))
         if isinstance(value, Subset):  # e.g. random_split: the indices choose the data
             return f"subset of {_digest_of(value.dataset)}: " + _digest_of(list(value.indices)) + code
-        fields = [getattr(value, name) for name in _DATA_FIELDS
-                  if isinstance(getattr(value, name, None), torch.Tensor)]
-        if not fields:  # nothing to read the data from: refuse rather than share a key
+        if not isinstance(value, PairDataset):  # nothing to read the data from: refuse, not share a key
             raise TypeError(f"fit(cache=...) cannot fingerprint a {type(value).__name__}: it reads the "
-                            f"data from the tensors {_DATA_FIELDS} of a lib.data.PairDataset (or a Subset "
-                            "of one); train without cache= for other datasets")
-        return "dataset " + hashlib.sha256(("".join(_digest_of(f) for f in fields) + code).encode()).hexdigest()
+                            "data from the tensors of a lib.data.PairDataset (or a Subset of one); "
+                            "train without cache= for other datasets")
+        tensors = "".join(_digest_of(tensor) for tensor in value.tensors())
+        return "dataset " + hashlib.sha256((tensors + code).encode()).hexdigest()
     if isinstance(value, (bool, int, float, str, type(None))):
         return repr(value)
     if isinstance(value, (list, tuple)) and all(isinstance(v, (bool, int, float, str)) for v in value):
@@ -121,7 +118,7 @@ def _describe_loader(loader: Iterable[Any]) -> str:
             "collate_fn": _source(loader.collate_fn),
         })
     if isinstance(loader, (list, tuple)):  # batches given one by one
-        return json.dumps([[_digest_of(getattr(b, name)) for name in _DATA_FIELDS] for b in loader])
+        return json.dumps([[_digest_of(tensor) for tensor in b.tensors()] for b in loader])
     raise TypeError(f"fit(cache=...) needs a DataLoader or a list of batches to fingerprint, got "
                     f"{type(loader).__name__}; train without cache= for other iterables")
 
@@ -219,12 +216,13 @@ def _keyed(value: object, where: str) -> str:
 
 
 def training_fingerprint(model: nn.Module, loader: Iterable[Any], settings: dict[str, Any],
-                         evaluate: Callable[..., Any] | None, training_code: Iterable[object]) -> str:
+                         evaluate: Callable[..., Any] | None, *, training_code: Iterable[object]) -> str:
     """A 16-hex-digit hash of everything a seeded training run depends on (module docstring).
 
     Args:
         settings: every setting of ``fit`` (JSON-able), the device type included.
-        training_code: the functions of the training loop, whose code is hashed.
+        training_code: the functions of the training loop (the caller's, handed in: this module
+            knows no training code), whose source is hashed.
     """
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     digest.update(torch.__version__.encode())

@@ -14,7 +14,10 @@ exactly as chapter 07" is true by construction:
 * :data:`TRANSFORMER` (a :class:`TransformerRecipe`): chapter 10's small Transformer, which races
   chapter 07's GRU on :data:`DATES` and on :data:`REVERSAL_RACE`, scored by :data:`RACE_BUCKETS`.
 
-A recipe is a frozen dataclass: a variant is ``dataclasses.replace(DATES, steps=100)``.
+A recipe is a frozen dataclass: a variant is ``dataclasses.replace(DATES, steps=100)``. Every one
+that trains (a :class:`Recipe`, a :class:`Plan`) is a :class:`Schedule`: its ``training`` is the
+:class:`~lib.train.TrainingSettings` that :func:`~lib.train.fit` takes, as in
+``fit(model, DATES.loader(train), DATES.training, cache=DATES.cache)``.
 """
 
 from __future__ import annotations
@@ -28,16 +31,30 @@ from torch.utils.data import DataLoader
 from .data import PairDataset, Vocab, make_loader
 from .models import Seq2Seq, build_model
 from .tasks import date_pairs, date_vocabs, reversal_pairs, reversal_vocab
+from .train import TrainingSettings
 
-__all__ = ["Recipe", "ReversalRecipe", "DatesRecipe", "BOTTLENECK", "DATES", "Plan", "CPU_PLAN", "GPU_PLAN",
+__all__ = ["Schedule", "Recipe", "ReversalRecipe", "DatesRecipe", "BOTTLENECK", "DATES", "Plan", "CPU_PLAN", "GPU_PLAN",
            "GPU_EPOCHS", "SEEDS", "LENGTH_EDGES", "KOREAN_WORDS", "TransformerRecipe", "TRANSFORMER",
            "REVERSAL_RACE", "RACE_BUCKETS"]
 
 Pairs = list[tuple[str, str]]
 
 
+class Schedule:
+    """What every recipe that trains shares: its optimiser's ``steps`` and ``lr`` (fields of the
+    dataclasses that derive from it), handed to :func:`~lib.train.fit` as one settings object."""
+
+    steps: int
+    lr: float
+
+    @property
+    def training(self) -> TrainingSettings:
+        """The settings :func:`~lib.train.fit` trains with (its other settings at their defaults)."""
+        return TrainingSettings(steps=self.steps, lr=self.lr)
+
+
 @dataclass(frozen=True)
-class Recipe(ABC):
+class Recipe(Schedule, ABC):
     """What a chapter's training run is made of, apart from its data (see the subclasses).
 
     Attributes:
@@ -45,7 +62,9 @@ class Recipe(ABC):
         embed_size, hidden_size: the model's widths (``d = hidden_size``).
         model_seed: the initial weights (:func:`~lib.models.build_model`'s ``seed``).
         batch_size, loader_seed: the batches, and the order they come in.
-        steps, lr: the optimiser's schedule (:func:`~lib.train.fit`).
+        steps, lr: the optimiser's schedule (:attr:`~Schedule.training`).
+        cache: the name of its runs in the training cache (``fit(cache=...)``): the files are
+            ``{cache}-{fingerprint}.pt``, so each model trained on the task has one of its own.
     """
 
     train_size: int = 20_000
@@ -57,6 +76,7 @@ class Recipe(ABC):
     loader_seed: int = 0
     steps: int = 300
     lr: float = 3e-3
+    cache: str = "recipe"
 
     @abstractmethod
     def vocabs(self) -> tuple[Vocab, Vocab]:
@@ -99,6 +119,7 @@ class ReversalRecipe(Recipe):
     test_per_length: int = 20
     test_seed: int = 1_000
     steps: int = 600
+    cache: str = "reversal"
 
     def vocabs(self) -> tuple[Vocab, Vocab]:
         vocab = reversal_vocab()
@@ -122,6 +143,7 @@ class DatesRecipe(Recipe):
     test_size: int = 2_000
     test_seed: int = 12_345
     steps: int = 300
+    cache: str = "dates"
 
     def vocabs(self) -> tuple[Vocab, Vocab]:
         return date_vocabs()
@@ -137,7 +159,7 @@ DATES = DatesRecipe()
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(Schedule):
     """The sizes of one training run.
 
     Attributes:
@@ -145,7 +167,7 @@ class Plan:
         train_pairs, validation_pairs, test_pairs: how many pairs of each split to keep, drawn by
             :func:`~lib.translation.sample_by_length`; None keeps them all.
         embed_size, hidden_size: model widths.
-        batch_size, steps, lr: the optimiser's schedule (:func:`~lib.train.fit`).
+        batch_size, steps, lr: the optimiser's schedule (:attr:`~Schedule.training`).
         min_count: a token enters the vocabulary if seen this often in training.
         score: the attention model's score (:data:`~lib.attention.SCORES`).
         beam_size, length_penalty: beam search's ``K`` and ``alpha`` (:mod:`lib.decoding`).

@@ -1,43 +1,43 @@
-"""Training: one :func:`fit` for every chapter, devices, seeds and checkpoints.
+"""Training: one :func:`fit` for every chapter, with its settings, seeds, devices and loss.
 
 :func:`fit` picks the device by itself (CUDA, then Apple's MPS, then the CPU), uses mixed
 precision on CUDA (float16 autocast with a gradient scaler and a fused Adam, so the step does
 not wait on the GPU), clips gradients, and shows a ``tqdm`` bar. The loss is summed on the
-device and read back only every ``log_every`` steps: no host-device sync in the hot loop.
+device and read back only every ``log_every`` steps: no host-device sync in the hot loop. Its
+settings are one :class:`TrainingSettings`, which a recipe (:mod:`lib.recipes`) hands over as
+``recipe.training``; with ``cache=`` it goes through :mod:`lib.training_cache`.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import random
-import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
-from filelock import FileLock, Timeout
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from ._fit_checks import check_batch, check_cache_name, check_metrics, check_model, check_output
+from ._fit_checks import check_batch, check_metrics, check_model, check_output
 from ._validate import is_number, require_int
-from .data import PAD, Batch, Vocab
-from .fingerprint import training_fingerprint
-from .paths import writable_cache_folder
+from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from .data import PAD, Batch
+from .history import History
+from .training_cache import load_or_train
 
+# History and the checkpoint functions live in modules of their own (lib.history,
+# lib.checkpoints); they are named here too, where the chapters and tests import them from.
 __all__ = [
-    "seed_everything", "pick_device", "History", "fit", "sequence_loss", "save_checkpoint",
-    "load_checkpoint", "CheckpointError",
+    "seed_everything", "pick_device", "History", "TrainingSettings", "fit", "sequence_loss",
+    "save_checkpoint", "load_checkpoint", "CheckpointError",
 ]
+
+Evaluate = Callable[[nn.Module], dict[str, float]]
 
 
 def seed_everything(seed: int) -> None:
@@ -58,42 +58,44 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-@dataclass
-class History:
-    """What :func:`fit` records.
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How :func:`fit` trains: every number of the optimiser's run, checked when made.
 
     Attributes:
-        step, loss, seconds: the mean training loss (per target token) over each logging window,
-            the step at its end and the wall time since training began.
-        evals: one dict per evaluation: ``{"step", "seconds", **metrics}``.
-        tokens, device: target tokens trained on, and the device's name.
+        steps: optimiser steps (a count, not a time budget, so that runs repeat exactly).
+        lr, clip: Adam's learning rate, and the gradient-norm clip (``inf``: none).
+        final_lr_fraction: the learning rate follows a cosine from ``lr`` down to
+            ``lr * final_lr_fraction`` (a number in [0, 1]) at the last step, so the final weights
+            do not jitter.
+        eval_every: steps between calls of ``fit``'s ``evaluate`` (0: only at the end).
+        log_every: steps between loss read-backs (each read waits for the device).
+        seed: seeds everything before the first step.
     """
 
-    step: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    evals: list[dict[str, float]] = field(default_factory=list)
-    tokens: int = 0
-    device: str = "cpu"
+    steps: int
+    lr: float = 3e-3
+    final_lr_fraction: float = 0.05
+    clip: float = 1.0
+    eval_every: int = 0
+    log_every: int = 25
+    seed: int = 0
 
-    @property
-    def train_seconds(self) -> float:
-        return self.seconds[-1] if self.seconds else 0.0
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.train_seconds if self.train_seconds else 0.0
-
-    def first_reaching(self, metric: str, target: float) -> dict[str, float] | None:
-        """The first evaluation where ``metric >= target`` (None if never)."""
-        return next((e for e in self.evals if e.get(metric, float("-inf")) >= target), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, state: dict[str, Any]) -> History:
-        return cls(**state)
+    def __post_init__(self) -> None:
+        """Refuse settings that would train forever, never clip, or diverge from the first step."""
+        for name, least in (("steps", 1), ("log_every", 1), ("eval_every", 0)):
+            require_int(name, getattr(self, name), least, "a count of optimiser steps")
+        lr, final_lr_fraction, clip = self.lr, self.final_lr_fraction, self.clip
+        if not is_number(lr) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"lr must be a finite positive number, got {lr!r}")
+        # Outside [0, 1] the cosine ends below zero or above lr: a negative rate climbs the loss.
+        if not is_number(final_lr_fraction) or not 0 <= final_lr_fraction <= 1:  # NaN fails it too
+            raise ValueError(f"final_lr_fraction must be a number in [0, 1] (the learning rate ends at "
+                             f"lr * final_lr_fraction), got {final_lr_fraction!r}")
+        if not is_number(clip) or not clip > 0:
+            raise ValueError(f"clip (the gradient-norm limit) must be a positive number, got {clip!r}; "
+                             "use float('inf') to train without clipping")
+        require_int("seed", self.seed, 0, "it seeds Python, NumPy and PyTorch")
 
 
 def sequence_loss(logits: torch.Tensor, target_out: torch.Tensor) -> torch.Tensor:
@@ -128,115 +130,75 @@ def _cycle(loader: Iterable[Batch]) -> Iterable[Batch]:
             )
 
 
-def _check_settings(steps: int, lr: float, final_lr_fraction: float, clip: float, eval_every: int,
-                    log_every: int, seed: int) -> None:
-    """Refuse settings that would train forever, never clip, or diverge from the first step."""
-    for name, value, least in (("steps", steps, 1), ("log_every", log_every, 1),
-                               ("eval_every", eval_every, 0)):
-        require_int(name, value, least, "a count of optimiser steps")
-    if not is_number(lr) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a finite positive number, got {lr!r}")
-    # Outside [0, 1] the cosine ends below zero or above lr: a negative rate climbs the loss.
-    if not is_number(final_lr_fraction) or not 0 <= final_lr_fraction <= 1:  # NaN fails it too
-        raise ValueError(f"final_lr_fraction must be a number in [0, 1] (the learning rate ends at "
-                         f"lr * final_lr_fraction), got {final_lr_fraction!r}")
-    if not is_number(clip) or not clip > 0:
-        raise ValueError(f"clip (the gradient-norm limit) must be a positive number, got {clip!r}; "
-                         "use float('inf') to train without clipping")
-    require_int("seed", seed, 0, "it seeds Python, NumPy and PyTorch")
-
-
 def fit(
     model: nn.Module,
     loader: Iterable[Batch],
+    training: TrainingSettings | None = None,
     *,
-    steps: int,
-    lr: float = 3e-3,
-    final_lr_fraction: float = 0.05,
-    clip: float = 1.0,
+    steps: int | None = None,
+    lr: float | None = None,
+    final_lr_fraction: float | None = None,
+    clip: float | None = None,
+    eval_every: int | None = None,
+    log_every: int | None = None,
+    seed: int | None = None,
     device: str | torch.device | None = None,
-    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
-    eval_every: int = 0,
-    log_every: int = 25,
+    evaluate: Evaluate | None = None,
     progress: bool = True,
-    seed: int = 0,
     description: str = "training",
     cache: str | None = None,
 ) -> History:
-    """Train ``model`` for ``steps`` optimiser steps with Adam and teacher forcing.
+    """Train ``model`` with Adam and teacher forcing, as ``training`` (or the keywords) say.
 
     Args:
         model: a :class:`~lib.models.Seq2Seq` (anything with ``model(source, lengths, target_in)
             -> (logits, weights)``).
-        loader: yields :class:`~lib.data.Batch` es; cycled as often as ``steps`` needs.
-        steps: optimiser steps (a count, not a time budget, so that runs repeat exactly).
-        lr, clip: Adam's learning rate, and the gradient-norm clip.
-        final_lr_fraction: the learning rate follows a cosine from ``lr`` down to
-            ``lr * final_lr_fraction`` (a number in [0, 1]) at the last step, so the final weights
-            do not jitter.
+        loader: yields :class:`~lib.data.Batch` es; cycled as often as the steps need.
+        training: the settings, e.g. a recipe's ``DATES.training``; None: :class:`TrainingSettings`
+            of the keywords, which need ``steps``.
+        steps, lr, final_lr_fraction, clip, eval_every, log_every, seed: the fields of
+            :class:`TrainingSettings`; each one given replaces ``training``'s.
         device: where to train; chosen by :func:`pick_device` when None.
         evaluate: called as ``evaluate(model)`` (in eval mode, no grad) every ``eval_every``
             steps and at the end; its metrics land in ``History.evals``.
-        log_every: steps between loss read-backs (each read waits for the device).
-        progress: show a tqdm bar (False in tests).
-        seed: seeds everything before the first step.
-        cache: a name such as ``"ch07-dates"`` to keep the trained weights and history under
-            :func:`lib.paths.cache_dir`. Re-running the same training (same model code and
-            initial weights, data, batches, settings and ``evaluate``: see
-            :mod:`lib.fingerprint`) then loads them instead of training again: training is
-            seeded, so the result is the one training would give. None (the default) always
-            trains. A file name, never a path (no ``/``): fit refuses ``"../x"``.
+        progress: show a tqdm bar (False in tests); description: names the run.
+        cache: a name such as ``DATES.cache`` to keep the trained weights and history under
+            :func:`lib.paths.cache_dir`. Re-running the same training then loads them instead of
+            training again (:mod:`lib.training_cache`): training is seeded, so the result is the
+            one training would give. None (the default) always trains. A file name, never a path.
 
     Returns:
         the :class:`History`.
     """
-    _check_settings(steps, lr, final_lr_fraction, clip, eval_every, log_every, seed)
+    given = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
+                 eval_every=eval_every, log_every=log_every, seed=seed)
+    settings = _settings(training, {name: value for name, value in given.items() if value is not None})
     device = pick_device(device)
     check_model(model)
+
+    def train() -> History:
+        with _denormals_flushed(device):
+            return _train(model, loader, settings, device=device, evaluate=evaluate, progress=progress,
+                          description=description)
+
     if cache is None:
-        with _denormals_flushed(device):
-            return _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
-                          eval_every, log_every, progress, seed, description)
-    settings = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
-                    eval_every=eval_every, log_every=log_every, seed=seed, device=device.type)
-    check_cache_name(cache)
-    key = training_fingerprint(model, loader, settings, evaluate, (_train, sequence_loss, _cycle))
-    checkpoint = writable_cache_folder("checkpoints") / f"{cache}-{key}.pt"
-    # One process trains, any other that wants the same run waits and loads its result: the
-    # book's chapters run side by side, and chapter 7 needs the model chapter 1 is training.
-    lock = FileLock(f"{checkpoint}.lock")
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        print(f"{description}: waiting for another process that is training the same run ({checkpoint})")
-        lock.acquire()
-    try:
-        if checkpoint.is_file():
-            return _load_cached(checkpoint, model, device, description)
-        with _denormals_flushed(device):
-            history = _train(model, loader, steps, lr, final_lr_fraction, clip, device, evaluate,
-                             eval_every, log_every, progress, seed, description)
-        save_checkpoint(checkpoint, model, history=history)
-        return history
-    finally:
-        lock.release()
+        return train()
+    return load_or_train(cache, model, loader, {**asdict(settings), "device": device.type},
+                         evaluate=evaluate, train=train, training_code=(_train, _step, sequence_loss, _cycle),
+                         device=device, description=description)
 
 
-def _load_cached(checkpoint: Path, model: nn.Module, device: torch.device, description: str) -> History:
-    """The history (and, into ``model``, the weights) of a training ``fit`` cached before."""
-    try:
-        history = load_checkpoint(checkpoint, model)["history"]
-    except CheckpointError as error:
-        raise CheckpointError(f"the training cache file {checkpoint} is corrupt ({error}); "
-                              "delete it and train again") from error
-    if not isinstance(history, History):
-        raise CheckpointError(f"the training cache file {checkpoint} is corrupt (it holds "
-                              "no training history); delete it and train again")
-    model.to(device).eval()
-    print(f"{description}: loaded the weights this training produced before "
-          f"({history.train_seconds:.1f} s on {history.device}) from {checkpoint}; "
-          "delete that file to train again")
-    return history
+def _settings(training: TrainingSettings | None, given: dict[str, float]) -> TrainingSettings:
+    """``training`` with the settings ``given`` as keywords in place of its own."""
+    if training is None:
+        if "steps" not in given:
+            raise TypeError("fit needs the training settings: steps= (a count of optimiser steps), or a "
+                            "recipe's settings such as fit(model, loader, DATES.training)")
+        return TrainingSettings(**given)  # type: ignore[arg-type]
+    if not isinstance(training, TrainingSettings):
+        raise TypeError(f"fit's third argument is the training settings, a lib.train.TrainingSettings "
+                        f"such as DATES.training, got a {type(training).__name__}")
+    return replace(training, **given)
 
 
 @contextmanager
@@ -258,49 +220,34 @@ def _denormals_flushed(device: torch.device) -> Iterator[None]:
 
 
 def _train(
-    model: nn.Module, loader: Iterable[Batch], steps: int, lr: float, final_lr_fraction: float,
-    clip: float, device: torch.device, evaluate: Callable[[nn.Module], dict[str, float]] | None,
-    eval_every: int, log_every: int, progress: bool, seed: int, description: str,
+    model: nn.Module, loader: Iterable[Batch], settings: TrainingSettings, *, device: torch.device,
+    evaluate: Evaluate | None, progress: bool, description: str,
 ) -> History:
-    seed_everything(seed)
+    """Train ``model`` on ``device`` as ``settings`` say; the loop of :func:`fit`."""
+    seed_everything(settings.seed)
     model.to(device)
-    use_amp = device.type == "cuda"
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=use_amp or None)
+    steps, use_amp = settings.steps, device.type == "cuda"
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, fused=use_amp or None)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: final_lr_fraction + (
-        1 - final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)))
+    end = settings.final_lr_fraction
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: end + (
+        1 - end) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)))
     history = History(device=str(device) if device.type != "cuda" else torch.cuda.get_device_name(device))
     running_loss = torch.zeros((), device=device)
     running_tokens = torch.zeros((), device=device, dtype=torch.long)
     window = 0
     start = time.perf_counter()
-
-    def record_evaluation(step: int) -> None:
-        model.eval()
-        with torch.no_grad():
-            metrics = check_metrics(evaluate(model))  # type: ignore[misc]
-        model.train()
-        history.evals.append({"step": step, "seconds": time.perf_counter() - start, **metrics})
-
     model.train()
     bar = tqdm(total=steps, desc=description, disable=not progress, leave=True)
     for step, batch in enumerate(_cycle(loader), start=1):
         batch = check_batch(batch).to(device)
-        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-            logits = check_output(model(batch.source, batch.source_lengths, batch.target_in))
-            loss = sequence_loss(logits, batch.target_out)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-        nn.utils.clip_grad_norm_(model.parameters(), clip)
-        scaler.step(optimizer)
-        scaler.update()
+        loss = _step(model, batch, optimizer, scaler, settings.clip, use_amp)
         schedule.step()
         tokens = (batch.target_out != PAD).sum()
         running_loss += loss.detach() * tokens
         running_tokens += tokens
         window += 1
-        if window == log_every or step == steps:
+        if window == settings.log_every or step == steps:
             total_tokens = int(running_tokens)  # the one sync per window
             window_loss = float(running_loss) / max(total_tokens, 1)
             # Checked here, where the loss is read back anyway: a check every step would make
@@ -310,8 +257,8 @@ def _train(
                 raise FloatingPointError(
                     f"{description}: the training loss became {window_loss} in the steps "
                     f"{step - window + 1}..{step} (logged at step {step}); training diverged: "
-                    f"lower the learning rate (lr={lr}) or clip (={clip}), or look for NaN/inf in "
-                    "the inputs or the model's weights"
+                    f"lower the learning rate (lr={settings.lr}) or clip (={settings.clip}), or look "
+                    "for NaN/inf in the inputs or the model's weights"
                 )
             history.loss.append(window_loss)
             history.step.append(step)
@@ -322,13 +269,8 @@ def _train(
             bar.set_postfix(loss=f"{history.loss[-1]:.3f}")
             bar.update(window)
             window = 0
-        if evaluate is not None and ((eval_every and step % eval_every == 0) or step == steps):
-            record_evaluation(step)
-            # eval_every may be shorter than log_every: no loss logged yet, then.
-            shown = {"loss": f"{history.loss[-1]:.3f}"} if history.loss else {}
-            bar.set_postfix(**shown, **{
-                k: f"{v:.3f}" for k, v in history.evals[-1].items() if k not in ("step", "seconds")
-            })
+        if evaluate is not None and ((settings.eval_every and step % settings.eval_every == 0) or step == steps):
+            _record_evaluation(model, evaluate, history, step, start, bar)
         if step == steps:
             break
     bar.close()
@@ -336,130 +278,30 @@ def _train(
     return history
 
 
-# --------------------------------------------------------------------------------------------
-# Checkpoints
-# --------------------------------------------------------------------------------------------
+def _step(model: nn.Module, batch: Batch, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+          clip: float, use_amp: bool) -> torch.Tensor:
+    """One optimiser step on ``batch`` (float16 autocast on CUDA); the batch's loss, on the device."""
+    with torch.autocast(batch.source.device.type, dtype=torch.float16, enabled=use_amp):
+        logits = check_output(model(batch.source, batch.source_lengths, batch.target_in))
+        loss = sequence_loss(logits, batch.target_out)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss
 
 
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be used: missing, corrupt, or for another model."""
-
-
-def save_checkpoint(
-    path: str | Path, model: nn.Module, *, config: dict[str, Any] | None = None,
-    history: History | None = None, extra: dict[str, Any] | None = None,
-) -> Path:
-    """Save weights, a JSON-able config, the history and extras (e.g. vocabularies).
-
-    Written to a temporary file and renamed, so a crash never leaves half a checkpoint.
-    Everything saved is plain tensors, numbers, strings, lists and dicts: loadable with
-    ``torch.load(..., weights_only=True)``. In ``extra``, a :class:`~lib.data.Vocab` is saved as
-    its token list and comes back from :func:`load_checkpoint` as a ``Vocab``; any other object
-    is refused here, at save time (a ``TypeError`` naming where it sits), not at load time.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        "format": "attention-step-by-step/1",
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "config": json.loads(json.dumps(config or {})),
-        "history": history.to_dict() if history is not None else None,
-        "extra": _plain(extra or {}, "extra"),
-    }
-    # A name of its own: two processes (the book's chapters run side by side) may save the same
-    # cached training at once; each renames a whole file into place, and either one is correct.
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(state, file)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
-_VOCAB_TAG = "__vocab_itos__"
-
-
-def _plain(value: Any, where: str) -> Any:
-    """``value`` as what ``torch.load(weights_only=True)`` reads back, vocabularies tagged."""
-    if isinstance(value, Vocab):
-        return {_VOCAB_TAG: list(value.itos)}
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu()
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, f"{where}[{index}]") for index, item in enumerate(value)]
-    if isinstance(value, dict) and all(isinstance(key, (str, int)) for key in value):
-        return {key: _plain(item, f"{where}[{key!r}]") for key, item in value.items()}
-    raise TypeError(
-        f"save_checkpoint cannot save {where} (a {type(value).__name__}): a checkpoint holds only "
-        "tensors, numbers, strings, None, lists, dicts with str keys and lib.data.Vocab, so that "
-        "torch.load(weights_only=True) can read it back; convert it (e.g. to a dict) first"
-    )
-
-
-def _restore(value: Any) -> Any:
-    """Undo :func:`_plain`'s tagging: vocabularies back to :class:`~lib.data.Vocab`."""
-    if isinstance(value, dict):
-        if set(value) == {_VOCAB_TAG}:
-            return Vocab.from_state_dict({"itos": value[_VOCAB_TAG]})
-        return {key: _restore(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_restore(item) for item in value]
-    return value
-
-
-def load_checkpoint(
-    path: str | Path, model: nn.Module | None = None, *, map_location: str | torch.device = "cpu"
-) -> dict[str, Any]:
-    """Load a checkpoint safely (``weights_only=True``), into ``model`` if given.
-
-    Returns:
-        the checkpoint dict (``model``, ``config``, ``history`` as a :class:`History` or None,
-        ``extra``).
-
-    Raises:
-        CheckpointError: the file is missing, is not a checkpoint, is corrupt or truncated, or
-            holds weights of another shape than ``model``'s.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}: train the model first, or check the path")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as error:
-        raise CheckpointError(
-            f"{path} is not a readable checkpoint (corrupt or truncated: {error}); delete it and "
-            "train again"
-        ) from error
-    except Exception as error:  # weights_only refuses pickled objects with UnpicklingError
-        raise CheckpointError(
-            f"{path} holds objects that torch.load(weights_only=True) refuses to unpickle "
-            f"({type(error).__name__}); only checkpoints written by save_checkpoint load here"
-        ) from error
-    if not isinstance(state, dict) or state.get("format") != "attention-step-by-step/1":
-        raise CheckpointError(
-            f"{path} is not a checkpoint of this course: expected a dict with format "
-            f"'attention-step-by-step/1', got {type(state).__name__}"
-        )
-    if model is not None:
-        expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-        found = {k: tuple(v.shape) for k, v in state["model"].items()}
-        if expected != found:
-            differing = [f"{name}: the model's {expected.get(name, 'absent')}, the file's "
-                         f"{found.get(name, 'absent')}" for name in sorted(set(expected) | set(found))
-                         if expected.get(name) != found.get(name)]
-            raise CheckpointError(
-                f"{path} holds weights for another model (the model has {len(expected)} tensors, "
-                f"the file {len(found)}); build the model with the sizes it was saved with. "
-                f"First differences: {'; '.join(differing[:4])}"
-            )
-        model.load_state_dict(state["model"])
-    if state.get("history") is not None:
-        state["history"] = History.from_dict(state["history"])
-    state["extra"] = _restore(state.get("extra") or {})
-    return state
-
+def _record_evaluation(model: nn.Module, evaluate: Evaluate, history: History, step: int, start: float,
+                       bar: tqdm) -> None:
+    """``evaluate(model)`` in eval mode without grad, into ``history.evals`` (its seconds counted
+    from ``start`` to the evaluation's end) and the bar."""
+    model.eval()
+    with torch.no_grad():
+        metrics = check_metrics(evaluate(model))
+    model.train()
+    history.evals.append({"step": step, "seconds": time.perf_counter() - start, **metrics})
+    # eval_every may be shorter than log_every: no loss logged yet, then.
+    shown = {"loss": f"{history.loss[-1]:.3f}"} if history.loss else {}
+    bar.set_postfix(**shown, **{k: f"{v:.3f}" for k, v in metrics.items()})

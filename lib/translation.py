@@ -6,7 +6,8 @@ Chapter 09 and ``benchmarks/translation.py`` use it to
    the plans of :mod:`lib.recipes`),
 2. build vocabularies and datasets from :class:`~lib.tatoeba.Splits` (:func:`prepare`), and
    batches of similar lengths (:func:`lib.data.bucketed_loader`),
-3. train a model (:func:`train_model`) and translate sentences (:func:`translate`).
+3. train a model (:func:`train_model`; several side by side: :func:`lib.train_many.train_models`)
+   and translate sentences (:func:`translate`).
 
 Translating and scoring a whole split is :func:`lib.evaluation.evaluate_split`, scores by sentence
 length :func:`lib.metrics.scores_by_length`, and the tables of results :mod:`lib.tables`.
@@ -14,23 +15,21 @@ length :func:`lib.metrics.scores_by_length`, and the tables of results :mod:`lib
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
 
 from . import decoding
-from .cpus import available_cpus
 from .data import UNK, PairDataset, Vocab, bucketed_loader
 from .models import Seq2Seq, build_model
 from .recipes import CPU_PLAN, GPU_EPOCHS, GPU_PLAN, Plan
 from .tatoeba import Splits, TokenizedPair
 from .text import detokenize, tokenize
 from .train import History, fit, pick_device
+from .train_many import train_models
 
 __all__ = ["plan_training", "restrict_length", "sample_by_length", "select",
            "TranslationData", "prepare",
@@ -141,44 +140,17 @@ def prepare(splits: Splits, min_count: int = 2) -> TranslationData:
                            dataset(splits.validation), dataset(splits.test))
 
 
-def train_model(kind: str, data: TranslationData, plan: Plan, *, seed: int = 0,
+def train_model(kind: str, data: TranslationData, plan: Plan, seed: int = 0, *,
                 device: str | torch.device | None = None, progress: bool = True) -> tuple[Seq2Seq, History]:
     """Build a ``kind`` (``"attention"`` or ``"fixed"``) model and train it on ``data.train``."""
     model = build_model(kind, len(data.source_vocab), len(data.target_vocab), embed_size=plan.embed_size,
                         hidden_size=plan.hidden_size, score=plan.score, seed=seed)
     loader = bucketed_loader(data.train, plan.batch_size, seed=seed)
-    history = fit(model, loader, steps=plan.steps, lr=plan.lr, device=device, progress=progress, seed=seed,
+    history = fit(model, loader, plan.training, device=device, progress=progress, seed=seed,
                   description=f"{kind} {data.splits.source_lang}->{data.splits.target_lang}",
                   # Seeded: re-running the chapter (or testing it after the book build) loads this.
                   cache=f"translation-{data.splits.source_lang}-{data.splits.target_lang}-{kind}-b{plan.batch_size}")
     return model, history
-
-
-def train_models(runs: Sequence[tuple[str, TranslationData, Plan, int]], *,
-                 device: str | torch.device | None = None) -> list[tuple[Seq2Seq, History]]:
-    """Train every ``(kind, data, plan, seed)`` of ``runs``: :func:`train_model` for each, same results.
-
-    On a CPU with more than one core the runs train side by side, in ``workers = min(len(runs),
-    CPUs)`` processes of ``CPUs // workers`` torch threads each: these models keep a second thread
-    of one process busy for only a seventh of its time (chapter 09 on two cores: 364 s with one
-    thread, 320 s with two), a second process for all of it. Each worker leaves its model in
-    ``fit``'s cache, from which this process then loads it. On a GPU they train one after another.
-    """
-    device = pick_device(device)
-    workers = min(len(runs), available_cpus())
-    if device.type == "cpu" and workers > 1:
-        threads = max(1, available_cpus() // workers)
-        # spawn, not fork: a forked child of a process whose OpenMP threads have run can hang.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=torch.set_num_threads, initargs=(threads,)) as pool:
-            list(pool.map(_train_and_cache, runs, [device.type] * len(runs)))
-    return [train_model(kind, data, plan, seed=seed, device=device, progress=False)
-            for kind, data, plan, seed in runs]
-
-
-def _train_and_cache(run: tuple[str, TranslationData, Plan, int], device: str) -> None:
-    kind, data, plan, seed = run
-    train_model(kind, data, plan, seed=seed, device=device, progress=False)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lib.recipes import BOTTLENECK, DATES
+from lib.recipes import BOTTLENECK, CPU_PLAN, DATES, REVERSAL_RACE
+from lib.train import TrainingSettings
 from lib.tasks import date_pairs, reversal_pairs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,3 +63,17 @@ def test_chapters_and_benchmarks_import_the_recipe_instead_of_restating_it(path)
     assert "lib.recipes" in code
     restated = re.findall(r"20_000|2_000|12345|12_345|hidden_size=128|seed=1000|steps=600|steps=300", code)
     assert not restated, f"{path} restates the recipe: {restated}"
+
+
+def test_every_recipe_that_trains_hands_fit_one_settings_object_and_names_its_cache():
+    assert DATES.training == TrainingSettings(steps=300, lr=DATES.lr)
+    assert BOTTLENECK.training.steps == 600 and REVERSAL_RACE.training.steps == 200
+    assert CPU_PLAN.training == TrainingSettings(steps=CPU_PLAN.steps, lr=CPU_PLAN.lr)
+    assert (DATES.cache, BOTTLENECK.cache, REVERSAL_RACE.cache) == ("dates", "reversal", "reversal")
+
+
+@pytest.mark.parametrize("path", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "chapters").glob("*.ipynb")))
+def test_chapters_name_no_cache_by_condition(path):
+    """The fingerprint tells runs apart: a chapter names its recipe's cache, not one per branch."""
+    calls = re.findall(r"cache=[^\n]*", _code(REPO / path))
+    assert not [call for call in calls if " if " in call or "f\"" in call], calls

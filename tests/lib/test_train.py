@@ -1,6 +1,4 @@
-"""lib.train: determinism, evaluation, checkpoints, the loss, and fit's cache."""
-
-from concurrent.futures import ThreadPoolExecutor
+"""lib.train: determinism, evaluation, the loss, and fit's settings (keywords or a recipe's)."""
 
 import pytest
 import torch
@@ -8,7 +6,8 @@ import torch
 from lib.data import make_loader
 from lib.metrics import evaluate
 from lib.models import build_model
-from lib.train import CheckpointError, History, fit, load_checkpoint, save_checkpoint, sequence_loss
+from lib.recipes import DATES
+from lib.train import TrainingSettings, fit, sequence_loss
 from tiny import VOCAB, tiny_dataset
 
 
@@ -58,84 +57,22 @@ def test_sequence_loss_shape_error():
         sequence_loss(torch.randn(2, 3, 5), torch.zeros(2, 4, dtype=torch.long))
 
 
-def test_checkpoint_round_trip(tmp_path):
-    model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=1)
-    history = History(step=[1], loss=[2.5], seconds=[0.1], tokens=10)
-    path = save_checkpoint(tmp_path / "m.pt", model, config={"hidden": 16}, history=history,
-                           extra={"vocab": VOCAB.state_dict()})
-    other = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=2)
-    state = load_checkpoint(path, other)
-    assert state["config"] == {"hidden": 16} and state["history"].loss == [2.5]
-    for a, b in zip(model.state_dict().values(), other.state_dict().values()):
-        assert torch.equal(a, b)
-    assert not list(tmp_path.glob("*.tmp"))
+def test_fit_takes_a_recipes_settings_and_keywords_replace_them():
+    def model():
+        return build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=3)
+
+    def loader():  # a fresh one each time: a shuffled loader's generator moves on as it serves
+        return make_loader(tiny_dataset(), 16, seed=1)
+
+    assert DATES.training == TrainingSettings(steps=DATES.steps, lr=DATES.lr)
+    by_settings = fit(model(), loader(), TrainingSettings(steps=12, log_every=3), progress=False).loss
+    by_keywords = fit(model(), loader(), DATES.training, steps=12, log_every=3, progress=False).loss
+    assert by_settings == by_keywords and len(by_settings) == 4
 
 
-
-def test_checkpoints_saved_at_once_to_one_path_leave_one_whole_file(tmp_path):
-    """The book's chapters run side by side and may cache the same training at the same moment."""
-    models = [build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=seed)
-              for seed in range(6)]
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        list(pool.map(lambda model: save_checkpoint(tmp_path / "m.pt", model), models))
-    loaded = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=99)
-    load_checkpoint(tmp_path / "m.pt", loaded)
-    saved = [model for model in models
-             if all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))]
-    assert len(saved) == 1  # one of the six, whole
-    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
-
-
-def test_the_same_cached_training_asked_twice_at_once_trains_once(tmp_path, monkeypatch, capsys):
-    """Chapters run side by side: chapter 7 asks for the model chapter 1 is still training."""
-    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
-    models = [build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=1)
-              for _ in range(2)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        histories = list(pool.map(lambda model: fit(model, make_loader(tiny_dataset(), 8), steps=40, progress=False,
-                                                    device="cpu", cache="twice"), models))
-    said = capsys.readouterr().out
-    # One trained, the other loaded what it trained (after waiting, unless it came once all was done).
-    assert said.count("loaded the weights") == 1 and said.count("waiting for another process") <= 1, said
-    assert histories[0].loss == histories[1].loss
-    for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values()):
-        assert torch.equal(a, b)
-    assert len(list((tmp_path / "checkpoints").glob("twice-*.pt"))) == 1
-
-def test_checkpoint_errors(tmp_path):
+def test_fit_without_steps_names_what_it_needs():
     model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8)
-    with pytest.raises(CheckpointError, match="no checkpoint at"):
-        load_checkpoint(tmp_path / "missing.pt", model)
-    path = save_checkpoint(tmp_path / "m.pt", model)
-    truncated = tmp_path / "truncated.pt"
-    truncated.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(CheckpointError, match="corrupt or truncated"):
-        load_checkpoint(truncated, model)
-    bigger = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=32, embed_size=8)
-    with pytest.raises(CheckpointError, match="weights for another model"):
-        load_checkpoint(path, bigger)
-    foreign = tmp_path / "foreign.pt"
-    torch.save({"weights": torch.ones(2)}, foreign)
-    with pytest.raises(CheckpointError, match="not a checkpoint of this course"):
-        load_checkpoint(foreign, model)
-
-
-def test_cached_training_loads_the_same_result(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
-
-    def train(steps=10, seed=5):
-        model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=seed)
-        history = fit(model, make_loader(tiny_dataset(), 16), steps=steps, progress=False, cache="unit")
-        return model, history
-
-    trained, first = train()
-    assert "loaded" not in capsys.readouterr().out
-    assert len(list((tmp_path / "checkpoints").glob("unit-*.pt"))) == 1
-    loaded, second = train()
-    assert "loaded the weights" in capsys.readouterr().out
-    assert second.loss == first.loss
-    for a, b in zip(trained.state_dict().values(), loaded.state_dict().values()):
-        assert torch.equal(a, b)
-    train(steps=11)  # another setting trains again
-    train(seed=6)  # other initial weights train again
-    assert len(list((tmp_path / "checkpoints").glob("unit-*.pt"))) == 3
+    with pytest.raises(TypeError, match=r"steps=.*DATES\.training"):
+        fit(model, make_loader(tiny_dataset(), 16), progress=False)
+    with pytest.raises(TypeError, match="TrainingSettings such as DATES.training, got a DatesRecipe"):
+        fit(model, make_loader(tiny_dataset(), 16), DATES, progress=False)

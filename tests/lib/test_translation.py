@@ -149,7 +149,7 @@ def test_train_models_side_by_side_gives_what_train_model_gives(tmp_path, monkey
     data = prepare(_splits(120), plan.min_count)
     runs = [("attention", data, plan, 0), ("fixed", data, plan, 1), ("attention", data, plan, 2)]
     monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path / "side-by-side"))
-    together = train_models(runs, device="cpu")
+    together = train_models(train_model, runs, device="cpu")
     if available_cpus() > 1:  # trained in workers, then loaded here from fit's cache
         assert capsys.readouterr().out.count("loaded the weights this training produced before") == len(runs)
     monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path / "one-by-one"))
