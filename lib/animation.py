@@ -23,7 +23,8 @@ import torch
 from matplotlib.animation import FuncAnimation
 from matplotlib.patches import Rectangle
 
-from .plots import HEATMAP_CMAP, _add_hangul_font, _printable
+from .fonts import printable, use_course_font
+from .plots import HEATMAP_CMAP
 
 __all__ = ["Animation", "decoding_animation", "describe_decoding"]
 
@@ -88,7 +89,7 @@ def describe_decoding(weights: torch.Tensor, source_tokens: Sequence[str], outpu
     weighs most, and that weight. ``weights (L, T)``."""
     values = _check(weights, source_tokens, output_tokens)
     steps = ", ".join(
-        f"{_printable(out)!r} looks at {_printable(source_tokens[int(row.argmax())])!r} ({row.max():.2f})"
+        f"{printable(out)!r} looks at {printable(source_tokens[int(row.argmax())])!r} ({row.max():.2f})"
         for out, row in zip(output_tokens, values)
     )
     return (f"Animation of the decoding of {_join(source_tokens)!r} into {_join(output_tokens)!r}, "
@@ -123,12 +124,12 @@ def decoding_animation(
     values = _check(weights, source_tokens, output_tokens)
     L, T = values.shape
     width = min(14.0, max(6.0, 0.32 * T + 2.5))
-    _add_hangul_font()  # token labels may be Hangul (chapter 09's Korean sentence)
+    use_course_font()  # token labels may be Hangul (chapter 09's Korean sentence)
     fig, (bars_ax, map_ax) = plt.subplots(
         2, 1, figsize=(width, 2.2 + 0.22 * L), dpi=dpi, layout="constrained",
         gridspec_kw={"height_ratios": [1.2, max(1.0, 0.16 * L)]}, sharex=True)
-    source_labels = [_printable(token) for token in source_tokens]
-    output_labels = [_printable(token) for token in output_tokens]
+    source_labels = [printable(token) for token in source_tokens]
+    output_labels = [printable(token) for token in output_tokens]
     bars = bars_ax.bar(np.arange(T), values[0], color="#E69F00")
     bars_ax.set_ylim(0, 1)
     bars_ax.set_ylabel("weight", fontsize=8)

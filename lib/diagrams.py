@@ -30,7 +30,8 @@ from torch import Tensor
 from . import attention
 from .data import SOS
 from .animation import Animation, decoding_animation, describe_decoding  # re-exported: one import for chapters
-from .plots import HEATMAP_CMAP, _add_hangul_font, _printable
+from .fonts import printable, use_course_font
+from .plots import HEATMAP_CMAP
 
 __all__ = [
     "STEPS", "DecoderStep", "decoder_step", "model_step", "step_schematic", "schematic_panels", "describe_step",
@@ -148,7 +149,7 @@ def _frame(ax: Axes, name: str) -> None:
 
 
 def _token_ticks(ax: Axes, tokens: Sequence[str], positions: Sequence[float], axis: str = "x") -> None:
-    labels = [_printable(token) for token in tokens]
+    labels = [printable(token) for token in tokens]
     if axis == "x":
         ax.set_xticks(list(positions), labels, rotation=90 if len(labels) > 6 else 0)
     else:
@@ -171,7 +172,7 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tup
     high = max(float(keys.max()), float(step.query.max()), float(step.context.max()))
     norm = mpl.colors.Normalize(low, high)
     wide = max(1.0, 0.28 * T)
-    _add_hangul_font()  # token labels may be Hangul (the running example, 나는 오늘)
+    use_course_font()  # token labels may be Hangul (the running example, 나는 오늘)
     fig, axes = plt.subplots(1, 7, figsize=size or (13, 3.4), dpi=dpi, layout="constrained",
                              gridspec_kw={"width_ratios": [wide, 1.6, 1.1, wide, 0.6, 0.7, 1.2]})
     panel = dict(zip(("keys", "scores", "softmax", "weighting", "sum", "concat", "next"), axes))
@@ -209,7 +210,7 @@ def _draw_scores(ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> Non
         if T <= _ANNOTATE_UP_TO:
             ax.text(1.8, (d / 2 + end) / 2, f"{score:.3g}", fontsize=7, ha="center", va="center",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
-            ax.text(2.65, end, f"k{t + 1} {_printable(step.tokens[t])}", fontsize=7, va="center")
+            ax.text(2.65, end, f"k{t + 1} {printable(step.tokens[t])}", fontsize=7, va="center")
     ax.set_xlim(-0.1, 3.9)
     ax.set_xticks([0.5], ["q"])
     ax.set_yticks([])
@@ -228,7 +229,7 @@ def _draw_softmax(ax: Axes, step: DecoderStep) -> None:
     ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
     if T <= _ANNOTATE_UP_TO:
         for t, weight in enumerate(step.weights.tolist()):
-            ax.text(min(weight, 0.6) + 0.03, t, f"{_printable(step.tokens[t])} {weight:.3g}", va="center",
+            ax.text(min(weight, 0.6) + 0.03, t, f"{printable(step.tokens[t])} {weight:.3g}", va="center",
                     fontsize=7)
 
 
@@ -298,31 +299,31 @@ def _vector(values: Tensor) -> str:
 def describe_step(step: DecoderStep, name: str) -> str:
     """One sentence, with the step's own numbers, for a caption or a text alternative."""
     _check_highlight(name)
-    pairs = lambda values: ", ".join(f"{_printable(tok)} {v:.3g}" for tok, v in zip(step.tokens, values.tolist()))
+    pairs = lambda values: ", ".join(f"{printable(tok)} {v:.3g}" for tok, v in zip(step.tokens, values.tolist()))
     T, d = step.keys.shape
     best = int(step.weights.argmax())
     if name == "keys":
         if d > _ANNOTATE_UP_TO:
             return f"Step 1, keys: the encoder leaves one key of {d} numbers per source token, {T} keys."
-        keys = "; ".join(f"{_printable(tok)} {_vector(k)}" for tok, k in zip(step.tokens, step.keys))
+        keys = "; ".join(f"{printable(tok)} {_vector(k)}" for tok, k in zip(step.tokens, step.keys))
         return f"Step 1, keys: the encoder leaves one key of size {d} per source token ({T} keys): {keys}."
     if name == "scores":
         if T > _ANNOTATE_UP_TO:
             return (f"Step 2, scores: the query q {_vector(step.query)} scores each of the {T} keys by a dot "
                     f"product, from {float(step.scores.min()):.3g} to {float(step.scores.max()):.3g}, highest on "
-                    f"{_printable(step.tokens[int(step.scores.argmax())])!r}.")
+                    f"{printable(step.tokens[int(step.scores.argmax())])!r}.")
         return f"Step 2, scores: the query q = {_vector(step.query)} scores each key by a dot product: {pairs(step.scores)}."
     if name == "softmax":
         if T > _ANNOTATE_UP_TO:
             return (f"Step 3, softmax: the scores become weights between 0 and 1 that sum to 1; "
-                    f"{_printable(step.tokens[best])!r} gets {float(step.weights[best]):.2f}.")
+                    f"{printable(step.tokens[best])!r} gets {float(step.weights[best]):.2f}.")
         return f"Step 3, softmax: the scores become weights between 0 and 1 that sum to 1: {pairs(step.weights)}."
     if name == "weighting" and d > _ANNOTATE_UP_TO:
         return (f"Step 4, weighting: each key is multiplied by its weight; the largest, "
-                f"{float(step.weights[best]):.2f} on {_printable(step.tokens[best])!r}, leaves that key "
+                f"{float(step.weights[best]):.2f} on {printable(step.tokens[best])!r}, leaves that key "
                 f"nearly whole, and the keys with small weights shrink towards zero.")
     if name == "weighting":
-        weighted = "; ".join(f"{_printable(tok)} {_vector(w)}" for tok, w in zip(step.tokens, step.weighted))
+        weighted = "; ".join(f"{printable(tok)} {_vector(w)}" for tok, w in zip(step.tokens, step.weighted))
         return f"Step 4, weighting: each key is multiplied by its weight: {weighted}."
     if name == "sum":
         return f"Step 5, sum: the weighted keys add up to the context vector c = {_vector(step.context)}."
@@ -330,7 +331,7 @@ def describe_step(step: DecoderStep, name: str) -> str:
     if step.next_token is None:
         return text + " (a trained model's W_c and W_s, chapter 7)."
     best = int(step.next_token.argmax())
-    return text + f": most likely {_printable(step.vocabulary[best])!r}, p = {float(step.next_token[best]):.2f}."
+    return text + f": most likely {printable(step.vocabulary[best])!r}, p = {float(step.next_token[best]):.2f}."
 
 
 def walkthrough_animation(step: DecoderStep, *, interval_ms: int = 1800, dpi: float = 64) -> Animation:

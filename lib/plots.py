@@ -8,17 +8,15 @@ same to colour-blind readers and in greyscale; every axis is labelled.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib import font_manager
 from matplotlib.axes import Axes
+
+from .fonts import printable, refresh_font, use_course_font
 
 if TYPE_CHECKING:  # for a type only: drawing a figure need not import the training code
     from .train import History
@@ -32,43 +30,13 @@ __all__ = [
 HEATMAP_CMAP = "cividis"
 
 
-@functools.cache
-def _add_hangul_font() -> None:
-    """Let labels mix Latin and Hangul: DejaVu Sans first, NanumGothic for what it lacks.
-
-    The font file ships in the ``koreanize-matplotlib`` package; we take the file only (its
-    module rewrites global settings on import), and matplotlib falls back glyph by glyph. Run once,
-    when ``lib`` first makes or draws on axes, not at import: importing a module changes no setting.
-    Axes made before that keep their font (matplotlib reads it when it makes a text).
-    """
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    font = Path(spec.submodule_search_locations[0]) / "fonts" / "NanumGothic.ttf"
-    if font.is_file():
-        font_manager.fontManager.addfont(str(font))
-        plt.rcParams["font.family"] = ["DejaVu Sans", "NanumGothic"]
-
-
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    """``ax``, or new axes of ``size`` inches; the course's font set first either way.
-
-    Axes a chapter made before lib first drew (``plt.subplots``, then ``ax=``) made their tick
-    labels with the font of that time, and later ticks copy the first one's: their labels get the
-    course's font here, so that Hangul tokens on them do not come out as empty boxes.
-    """
-    _add_hangul_font()
+    """``ax`` (given the course's font: :func:`lib.fonts.refresh_font`), or new axes of ``size`` inches."""
+    use_course_font()
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
-    else:
-        family = plt.rcParams["font.family"]
-        for axis in (ax.xaxis, ax.yaxis):
-            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
-                tick.label1.set_fontfamily(family)
-                tick.label2.set_fontfamily(family)
-        for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
-            text.set_fontfamily(family)
-    return ax
+        return ax
+    return refresh_font(ax)
 
 
 def _numpy(values: torch.Tensor | np.ndarray | Sequence) -> np.ndarray:
@@ -97,7 +65,7 @@ def matrix_heatmap(
             if len(labels) != count:
                 raise ValueError(f"{len(labels)} labels for {count} rows/columns of the matrix")
             set_ticks(range(count))
-            set_labels([_printable(label) for label in labels])
+            set_labels([printable(label) for label in labels])
     if annotate:
         middle = (np.nanmax(values) + np.nanmin(values)) / 2
         for (row, column), value in np.ndenumerate(values):
@@ -109,10 +77,6 @@ def matrix_heatmap(
         ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, label=colorbar_label, shrink=0.8)
     return ax
-
-
-def _printable(token: str) -> str:
-    return {" ": "␣", "": "∅"}.get(token, token)
 
 
 def attention_heatmap(
@@ -293,7 +257,7 @@ def weights_bar_chart(
         if annotate:
             ax.bar_label(bars, labels=[f"{value:.2f}" for value in values], fontsize=7, padding=1)
     ax.set_xticks(positions)
-    ax.set_xticklabels([_printable(token) for token in tokens])
+    ax.set_xticklabels([printable(token) for token in tokens])
     ax.set_ylim(0, 1.12)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

@@ -29,11 +29,10 @@ from .recipes import CPU_PLAN, GPU_EPOCHS, GPU_PLAN, Plan
 from .tatoeba import Splits, TokenizedPair
 from .text import detokenize, tokenize
 from .train import History, fit, pick_device
-from .train_many import train_models
 
 __all__ = ["plan_training", "restrict_length", "sample_by_length", "select",
            "TranslationData", "prepare",
-           "train_model", "train_models", "Translation", "translate"]
+           "train_model", "Translation", "translate"]
 
 def plan_training(splits: Splits, device: str | torch.device | None = None) -> Plan:
     """The plan for ``splits`` on ``device``, by one rule written down here:

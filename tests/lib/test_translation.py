@@ -16,8 +16,8 @@ from lib.alignment import alignment_shares, reference_attention
 from lib.data import LengthBuckets
 from lib.recipes import CPU_PLAN, GPU_EPOCHS
 from lib.cpus import available_cpus
-from lib.translation import (plan_training, prepare, restrict_length, sample_by_length, select, train_model,
-                             train_models, translate)
+from lib.train_many import train_models
+from lib.translation import plan_training, prepare, restrict_length, sample_by_length, select, train_model, translate
 
 WORDS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
 
