@@ -25,17 +25,13 @@ from tqdm.auto import tqdm
 
 from ._fit_checks import check_batch, check_metrics, check_model, check_output
 from ._validate import is_number, require_int
-from .checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from .data import PAD, Batch
 from .history import History
 from .training_cache import load_or_train
 
-# History and the checkpoint functions live in modules of their own (lib.history,
-# lib.checkpoints); they are named here too, where the chapters and tests import them from.
-__all__ = [
-    "seed_everything", "pick_device", "History", "TrainingSettings", "fit", "sequence_loss",
-    "save_checkpoint", "load_checkpoint", "CheckpointError",
-]
+# History lives in lib.history (the training cache reads a saved one without importing the loop);
+# it is named here too, where the chapters import it from.
+__all__ = ["seed_everything", "pick_device", "History", "TrainingSettings", "fit", "sequence_loss"]
 
 Evaluate = Callable[[nn.Module], dict[str, float]]
 

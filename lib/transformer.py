@@ -9,7 +9,7 @@
 * :class:`TransformerSeq2Seq`: embeddings and positions around PyTorch's Transformer layers,
   with the interface of :class:`lib.models.Seq2Seq` (``forward``, ``greedy``), so that
   :func:`lib.train.fit`, :mod:`lib.metrics` and :func:`lib.decoding.translate` serve it too.
-  Its sizes come in as an argument (:class:`TransformerSizes`): chapter 10 passes
+  Its sizes come in as an argument (a :class:`lib.recipes.TransformerRecipe`): chapter 10 passes
   :data:`lib.recipes.TRANSFORMER`, the tests smaller ones; this module holds no default.
 
 Masks follow the course: bool, **True where attending is allowed** (a real token, a past
@@ -20,7 +20,7 @@ position). PyTorch's ``key_padding_mask`` and boolean ``attn_mask`` of ``nn.Tran
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -31,9 +31,12 @@ from .attention import attention_weights, context_vector, dot_product_scores, we
 from .data import EOS, PAD, SOS, source_mask
 from .models import check_max_len, check_source, check_target, check_token_ids
 
+if TYPE_CHECKING:  # the sizes come in as an argument: no default recipe is imported
+    from .recipes import TransformerRecipe
+
 __all__ = [
     "self_attention", "split_heads", "merge_heads",
-    "multi_head_attention", "causal_mask", "sinusoidal_positions", "TransformerSizes", "TransformerSeq2Seq",
+    "multi_head_attention", "causal_mask", "sinusoidal_positions", "TransformerSeq2Seq",
     "build_transformer",
 ]
 
@@ -217,29 +220,6 @@ def sinusoidal_positions(length: int, d_model: int) -> Tensor:
 # --------------------------------------------------------------------------------------------
 
 
-class TransformerSizes(Protocol):
-    """What :class:`TransformerSeq2Seq` and :func:`build_transformer` read from a recipe: a
-    :class:`lib.recipes.TransformerRecipe` such as :data:`lib.recipes.TRANSFORMER`, or anything
-    with these attributes (read-only, as a frozen dataclass's are)."""
-
-    @property
-    def d_model(self) -> int: ...
-    @property
-    def heads(self) -> int: ...
-    @property
-    def encoder_layers(self) -> int: ...
-    @property
-    def decoder_layers(self) -> int: ...
-    @property
-    def feedforward(self) -> int: ...
-    @property
-    def dropout(self) -> float: ...
-    @property
-    def norm_first(self) -> bool: ...
-    @property
-    def seed(self) -> int: ...
-
-
 class TransformerSeq2Seq(nn.Module):
     """Token embeddings plus sinusoidal positions, around PyTorch's Transformer encoder and decoder.
 
@@ -249,13 +229,13 @@ class TransformerSeq2Seq(nn.Module):
 
     Args:
         source_vocab_size, target_vocab_size: vocabulary sizes.
-        recipe: the sizes (:class:`TransformerSizes`; chapter 10's are :data:`lib.recipes.TRANSFORMER`).
+        recipe: the sizes (a :class:`lib.recipes.TransformerRecipe`; chapter 10's is :data:`lib.recipes.TRANSFORMER`).
         max_len: the longest source or target the position table covers.
     """
 
     def __init__(
         self, source_vocab_size: int, target_vocab_size: int,
-        recipe: TransformerSizes, max_len: int = 128,
+        recipe: TransformerRecipe, max_len: int = 128,
     ) -> None:
         super().__init__()
         d_model = recipe.d_model
@@ -361,7 +341,7 @@ class TransformerSeq2Seq(nn.Module):
 
 
 def build_transformer(
-    source_vocab_size: int, target_vocab_size: int, recipe: TransformerSizes, *, max_len: int = 128,
+    source_vocab_size: int, target_vocab_size: int, recipe: TransformerRecipe, *, max_len: int = 128,
 ) -> TransformerSeq2Seq:
     """A :class:`TransformerSeq2Seq` of ``recipe``'s sizes (e.g. :data:`lib.recipes.TRANSFORMER`), whose
     initial weights depend only on ``recipe.seed``."""

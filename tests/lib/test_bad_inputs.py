@@ -38,7 +38,8 @@ from lib.recipes import TransformerRecipe
 from lib.tasks import date_pairs, encode_date, format_date, random_dates, reversal_pairs, reversal_vocab
 from lib.tatoeba import MIRROR_ENV, PAIRS, TatoebaArchiveError, TatoebaNotFoundError, load_pairs, split_indices
 from lib.text import tokenize
-from lib.train import CheckpointError, fit, load_checkpoint, save_checkpoint, sequence_loss
+from lib.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from lib.train import fit, sequence_loss
 from lib.transformer import build_transformer, causal_mask, multi_head_attention, self_attention, split_heads
 from tiny import VOCAB, first_batch, tiny_dataset
 
