@@ -47,7 +47,7 @@ from .data import EOS, PAD, SOS, is_token_id
 from .models import Encoded, Seq2Seq, check_max_len, check_source, check_token_ids
 
 __all__ = ["Decoded", "NORMALISATIONS", "greedy_decode", "beam_search", "search", "translate",
-           "length_penalty_factor", "sequence_log_probs"]
+           "length_penalty_factor", "sequence_log_probs", "output_lengths"]
 
 NORMALISATIONS = ("length", "gnmt")
 
@@ -324,8 +324,10 @@ def translate(model: Seq2Seq, source_ids: Sequence[int], *, beam_size: int = 1, 
     with evaluating(model):
         found = search(model, source, torch.tensor([len(source_ids)]), beam_size=beam_size, max_len=max_len,
                        length_penalty=length_penalty)
-    output = found.tokens[0].tolist()
-    length = output.index(EOS) if EOS in output else len(output)
+    length = int(output_lengths(found.tokens)[0])
+    output = found.tokens[0, :length].tolist()
+    if output and output[-1] == EOS:  # the sentence, without its end
+        length -= 1
     return output[:length], None if found.weights is None else found.weights[0, :length].float().cpu()
 
 
@@ -353,5 +355,12 @@ def sequence_log_probs(model: Seq2Seq, source: Tensor, source_lengths: Tensor, t
     inputs = torch.cat([start, tokens[:, :-1]], 1)                                    # (B, L)
     logits, _, _ = model.decoder.step(inputs, encoded.final.unsqueeze(0), encoded)
     log_probs = F.log_softmax(logits.float(), -1).gather(2, tokens.unsqueeze(2)).squeeze(2)  # (B, L)
-    after_eos = (tokens == EOS).long().cumsum(1) - (tokens == EOS).long() > 0         # past the 1st <eos>
+    after_eos = torch.arange(tokens.shape[1], device=tokens.device) >= output_lengths(tokens).unsqueeze(1)
     return log_probs.masked_fill(after_eos, 0.0).sum(1)
+
+
+def output_lengths(tokens: Tensor) -> Tensor:
+    """``(B,)`` the length of each output row ``(B, L)``: up to and including its first ``<eos>``,
+    the whole row if it has none (what follows ``<eos>`` is padding, never part of the output)."""
+    is_eos = tokens == EOS
+    return torch.where(is_eos.any(1), is_eos.int().argmax(1) + 1, tokens.shape[1])

@@ -16,8 +16,8 @@ import torch
 from torch import Tensor
 
 from ._validate import evaluating
-from .data import EOS, UNK
-from .decoding import length_penalty_factor, sequence_log_probs
+from .data import UNK
+from .decoding import length_penalty_factor, output_lengths, sequence_log_probs
 from .metrics import Scores, corpus_scores, decode_dataset
 from .models import Seq2Seq
 from .text import detokenize
@@ -63,15 +63,9 @@ def evaluate_split(model: Seq2Seq, data: TranslationData, split: str = "test", *
         for batch, tokens in decode_dataset(model, dataset, batch_size=batch_size, max_len=max_len,
                                             beam_size=beam_size, length_penalty=length_penalty):
             log_probs = sequence_log_probs(model, batch.source.to(device), batch.source_lengths, tokens).cpu()
-            model_scores.append(log_probs / length_penalty_factor(_lengths(tokens).cpu().float(), length_penalty))
+            model_scores.append(log_probs / length_penalty_factor(output_lengths(tokens).cpu().float(), length_penalty))
             outputs += [dataset.target_vocab.decode([i for i in row if i != UNK]) for row in tokens.tolist()]
     lang = data.splits.target_lang
     hypotheses = [detokenize(tokens, lang) for tokens in outputs]
     references = [detokenize(e.target, lang) for e in examples]
     return Evaluation(hypotheses, references, torch.cat(model_scores), corpus_scores(hypotheses, references))
-
-
-def _lengths(tokens: Tensor) -> Tensor:
-    """``(B,)`` output lengths: up to and including the first ``<eos>``, else the whole row."""
-    is_eos = tokens == EOS
-    return torch.where(is_eos.any(1), is_eos.int().argmax(1) + 1, tokens.shape[1])

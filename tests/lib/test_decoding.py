@@ -293,3 +293,10 @@ def test_translate_with_a_beam_returns_the_beams_best():
     output, weights = translate(model, ids, beam_size=3, max_len=8)
     assert output == best[:best.index(EOS)] if EOS in best else output == best
     assert weights.shape == (len(output), 4)
+
+
+def test_output_lengths_end_at_the_first_eos_inclusive_or_take_the_whole_row():
+    from lib.data import EOS, PAD
+    from lib.decoding import output_lengths
+    tokens = torch.tensor([[5, EOS, PAD, PAD], [5, 6, 7, 8], [EOS, 5, EOS, PAD]])
+    assert output_lengths(tokens).tolist() == [2, 4, 1]
