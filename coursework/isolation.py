@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +100,3 @@ def kernel_environment(folder: Path) -> dict[str, str]:
     environment["PYTHONNOUSERSITE"] = "1"
     return environment
 
-
-def describe(command: list[str]) -> str:
-    return " ".join(shlex.quote(part) for part in command)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import nbformat
 import coursework
 from coursework.__main__ import main
 from lib.checks import NOT_IMPLEMENTED
-from under_test import FIXTURE, submission
+from under_test import FIXTURE, gone_within, running, submission
 
 
 def test_grade_counts_only_solution_cells_and_reports_json(tmp_path, capsys):
@@ -61,23 +60,15 @@ def test_a_row_is_in_the_report_as_soon_as_it_is_graded_and_a_killed_grader_leav
                               cwd=coursework.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not _running("876.5432"):
+        while time.monotonic() < deadline and not running("876.5432"):
             time.sleep(0.2)
-        assert _running("876.5432"), "the second submission's kernel never started"
+        assert running("876.5432"), "the second submission's kernel never started"
     finally:
         grader.kill()
         grader.wait()
     (row,) = [json.loads(line) for line in report.read_text("utf-8").splitlines()]
     assert row["notebook"].endswith("ada.ipynb") and row["score"] == 2.0
-    deadline = time.monotonic() + 5
-    while _running("876.5432") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _running("876.5432"), "the learner's kernel outlived the grader"
-
-
-def _running(marker: str) -> list[str]:
-    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
-    return [pid for pid in found if pid != str(os.getpid())]
+    assert gone_within("876.5432", 5), "the learner's kernel outlived the grader"
 
 
 def test_grading_without_namespaces_warns_that_learners_are_not_isolated(tmp_path, capsys, monkeypatch):

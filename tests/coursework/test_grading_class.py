@@ -12,7 +12,6 @@ grader killed or stopped, another learner's answer read), then a correct submiss
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import nbformat
@@ -22,7 +21,7 @@ import coursework
 from coursework.__main__ import FOUND_PROBLEMS, main
 from coursework.grading import MAX_TEXT
 from coursework.isolation import isolation
-from under_test import FIXTURE, SCORES
+from under_test import FIXTURE, SCORES, running
 
 NONE = "def dot_product_scores(query, keys):\n    return None  # wrong: the checks must say so\n"
 CELL, SUBMISSION = 8, 60  # seconds: the class's limits, short enough for a test
@@ -169,8 +168,7 @@ def test_every_submission_gets_the_right_row(name, graded):
 
 
 def test_no_process_of_the_class_outlives_the_batch(graded):
-    running = subprocess.run(["pgrep", "-f", "coursework-test-detacher"], capture_output=True, text=True).stdout
-    assert not running.split(), f"the detacher's process still runs: {running}"
+    assert not running("coursework-test-detacher"), "the detacher's process still runs"
 
 
 def test_no_row_carries_more_than_its_cap(graded):

@@ -11,8 +11,6 @@ case of that race, aborting every request after an error that allows it.
 from __future__ import annotations
 
 import time
-
-import subprocess
 from pathlib import Path
 
 import torch
@@ -21,6 +19,7 @@ from torch import nn
 import coursework
 from coursework.isolation import isolation
 from coursework.sandbox import LearnerFunction, LearnerKernel
+from under_test import gone_within, running
 
 ABORT_AFTER_EVERY_ERROR = """
 kernel = get_ipython().kernel
@@ -79,10 +78,6 @@ signalled_everyone = attempt(lambda: os.kill(-1, signal.SIGCONT))
 """
 
 
-def _running(marker: str) -> list[str]:
-    return subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
-
-
 def test_the_kernel_works_alone_in_its_folder_and_takes_everything_it_started_with_it(tmp_path):
     assert not isolation(), isolation()  # the course's machines can isolate kernels: the rest depends on it
     hidden = tmp_path / "another_learner.ipynb"
@@ -94,7 +89,7 @@ def test_the_kernel_works_alone_in_its_folder_and_takes_everything_it_started_wi
         assert [run.status for run in kernel.run()] == ["ok", "ok", "ok"]
         names = ["parent", "wrote_course", "read_hidden", "wrote_here", "processes", "signalled_everyone"]
         seen = {name: value for name, (_, value) in kernel.lookup(names).items()}
-        assert _running("987.6543"), "the detached process should run while its kernel does"
+        assert running("987.6543"), "the detached process should run while its kernel does"
         folder = kernel.folder
         assert (folder / "mine.txt").read_text() == "x"
     assert seen["parent"] == 0  # the first process of its own PID namespace: no parent to signal
@@ -102,10 +97,7 @@ def test_the_kernel_works_alone_in_its_folder_and_takes_everything_it_started_wi
     assert seen["read_hidden"] == "PermissionError"
     assert seen["wrote_here"] == "done"
     assert len(seen["processes"]) <= 3, seen["processes"]  # itself, the detached sleep, perhaps ipykernel's helper
-    deadline = time.monotonic() + 5
-    while _running("987.6543") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _running("987.6543"), "the detached process outlived its kernel"
+    assert gone_within("987.6543", 5), "the detached process outlived its kernel"
     assert not folder.exists()
 
 

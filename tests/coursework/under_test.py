@@ -6,6 +6,10 @@ exists and the broken copies in test_format.py are broken in known ways.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -102,3 +106,18 @@ def submission() -> nbformat.NotebookNode:
         if grade_id == "ex-99-weights-check":
             cell.source = "pass  # a learner who 'fixed' the check"
     return nb
+
+
+def running(marker: str) -> list[str]:
+    """The pids of processes (other than this one) whose command line holds ``marker``."""
+    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+    return [pid for pid in found if pid != str(os.getpid())]
+
+
+def gone_within(marker: str, seconds: float) -> bool:
+    """Whether every process holding ``marker`` has ended within ``seconds`` (a killed process
+    takes a moment to go)."""
+    deadline = time.monotonic() + seconds
+    while running(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not running(marker)
