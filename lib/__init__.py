@@ -8,7 +8,8 @@ One concept a module: :mod:`lib.attention` (the six steps, the scores), :mod:`li
 weights in :mod:`lib.checkpoints`, runs side by side in :mod:`lib.train_many`), :mod:`lib.decoding`
 (greedy and beam search, ``translate``), :mod:`lib.metrics`, :mod:`lib.translation` and
 :mod:`lib.evaluation` (chapter 09), :mod:`lib.recipes` (each chapter's configuration),
-:mod:`lib.plots` (with :mod:`lib.fonts` and :mod:`lib.tables`), and :mod:`lib.checks` (the exercise
+:mod:`lib.plots` (with :mod:`lib.fonts` and :mod:`lib.tables`), :mod:`lib.shown` (a quoted number
+printed and checked in one line), and :mod:`lib.checks` (the exercise
 checks, one module per chapter). The book's tooling (student edition, grading) is ``coursework/``,
 outside this package.
 """
