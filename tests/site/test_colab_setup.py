@@ -77,6 +77,9 @@ def test_first_code_cell_is_the_setup_cell(path):
             f"The first code cell of {path.name} must be chapters/_setup_cell.py, "
             f"character for character:\n{diff}"
         )
+    # On the site the cell does nothing; a reader's first code should be the lesson's.
+    assert "remove-cell" in cell.metadata.get("tags", []), (
+        f"{path.name}: tag the setup cell 'remove-cell' (it stays the first cell in Colab, hidden on the site)")
 
 
 def test_every_toc_notebook_is_checked():

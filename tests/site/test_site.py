@@ -2,9 +2,10 @@
 
 Build the book first (README.md's build command), then run
 `pytest tests/site/test_site.py`. For every page of _toc.yml: it loads with no console error,
-no uncaught JavaScript error and no failed request to the local server; every image loaded
-and has alt text or a figure caption; each numbered chapter shows at least one plot; each
-notebook page has its Colab button (pointing at that notebook in the repository of
+no uncaught JavaScript error, no failed request to the local server and no request to any other
+(the site is served whole, MathJax included: it reads the same offline); no raw TeX (`\\(`, `\\[`,
+`$$`) or Markdown table left in its text; every image loaded and has alt text or a figure
+caption; each numbered chapter shows at least one plot; each notebook page has its Colab button (pointing at that notebook in the repository of
 _config.yml) and its .ipynb download. The search page finds "softmax". A full-page screenshot
 of each page is saved under _build/screenshots/.
 
@@ -27,7 +28,6 @@ import sys
 import threading
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from mimetypes import guess_type
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -182,10 +182,43 @@ def _is_local(url: str) -> bool:
     return urlparse(url).hostname in LOCAL_HOSTS
 
 
-def _stub_external(route) -> None:
-    # The site loads MathJax from its CDN; tests run offline and check only what we serve.
-    content_type = guess_type(urlparse(route.request.url).path)[0] or "text/plain"
-    route.fulfill(status=200, body="", content_type=content_type)
+def _block_external(outside: list[str]):
+    """A route handler that refuses every request off the local server and notes its URL: the
+    site is served whole (MathJax included, by sphinx-mathjax-offline), so a reader offline sees
+    what the tests see."""
+    def refuse(route) -> None:
+        outside.append(route.request.url)
+        route.abort("internetdisconnected")
+    return refuse
+
+
+# The article's text outside code, rendered math and scripts: where raw markup would show.
+_PROSE_TEXT_JS = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const article = document.querySelector('article.bd-article');
+  if (!article) return '';
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll('pre, code, script, style, mjx-container, mjx-assistive-mml').forEach(e => e.remove());
+  return copy.textContent;
+}
+"""
+_RAW_MATH = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$")
+# Two or more cells between pipes on one line: a Markdown table that was printed as text.
+_RAW_TABLE = re.compile(r"^\s*\|[^|\n]*\|[^|\n]*\|", re.MULTILINE)
+
+
+def raw_markup(text: str) -> list[str]:
+    """Raw TeX delimiters and Markdown table rows in a page's prose, one line each (none: [])."""
+    problems = []
+    for match in _RAW_MATH.finditer(text):
+        around = text[max(0, match.start() - 30): match.end() + 30].replace("\n", " ")
+        problems.append(f"raw math {match.group()!r} on the page (MathJax did not typeset it): ...{around}...")
+    for match in _RAW_TABLE.finditer(text):
+        problems.append(f"a Markdown table shown as text: {match.group().strip()[:80]!r}")
+    return problems
 
 
 def check_page(tab, url: str) -> list[str]:
@@ -216,13 +249,17 @@ def check_page(tab, url: str) -> list[str]:
     }
     for event, handler in handlers.items():
         tab.on(event, handler)
-    tab.route(lambda u: not _is_local(u), _stub_external)
+    outside: list[str] = []
+    tab.route(lambda u: not _is_local(u), _block_external(outside))
     try:
         tab.goto(url, wait_until="load")
         try:
             tab.wait_for_load_state("networkidle", timeout=10_000)
         except Exception:  # noqa: BLE001 - a page that keeps polling is not itself a problem
             pass
+        problems += [f"the page asked the network for {u} (the site must work offline)"
+                     for u in dict.fromkeys(outside)]
+        problems += raw_markup(tab.evaluate(_PROSE_TEXT_JS))
         for image in tab.evaluate(_IMAGES_JS):
             if image["width"] == 0:
                 problems.append(f"image did not load: {image['src']}")
@@ -294,7 +331,7 @@ def check_animations(tab, url: str, expected: int) -> list[str]:
 
     tab.on("console", on_console)
     tab.on("pageerror", on_page_error)
-    tab.route(lambda u: not _is_local(u), _stub_external)
+    tab.route(lambda u: not _is_local(u), _block_external([]))
     try:
         tab.goto(url, wait_until="load")
         players = tab.locator("article.bd-article div.animation")
@@ -419,6 +456,12 @@ def test_check_page_reports_what_is_broken(tmp_path, page):
     text = text.replace(
         '<article class="bd-article">', f'<article class="bd-article"><img src="{logo}">', 1
     )
+    # 4. a request off the local server, 5. math MathJax does not typeset, 6. a Markdown table as text
+    text = text.replace(
+        '<article class="bd-article">',
+        '<article class="bd-article"><img alt="made by the test" src="https://cdn.example.org/made.png">'
+        '<p>the weight \\(\\alpha_t\\) left raw</p><p>| score | exact match |\n|---|---|\n| dot | 1.0 |</p>', 1
+    )
     target.write_text(text, encoding="utf-8")
 
     with serve(html) as url:
@@ -430,6 +473,16 @@ def test_check_page_reports_what_is_broken(tmp_path, page):
         p.startswith("console error") and "injected by test_check_page" in p for p in problems
     ), problems
     assert any(p.startswith("image has no alt text") and p.split(": ", 1)[1].startswith(logo) for p in problems), problems
+    assert "the page asked the network for https://cdn.example.org/made.png (the site must work offline)" in problems
+    assert any(p.startswith("raw math '\\\\('") and "the weight" in p for p in problems), problems
+    assert any(p.startswith("a Markdown table shown as text: '| score | exact match |'") for p in problems), problems
+
+
+def test_raw_markup_is_found_in_prose_and_not_in_plain_text():
+    assert raw_markup("the weights sum to 1, and |q| is the length of q") == []
+    assert [p.split(" ")[2] for p in raw_markup("\\(k_t\\) and \\[x\\] and $$y$$")] == [
+        "'\\\\('", "'\\\\)'", "'\\\\['", "'\\\\]'", "'$$'", "'$$'"]
+    assert raw_markup("| score | parameters |\n|—|—|") != []
 
 
 def test_check_animations_reports_a_frozen_player(tmp_path, page):
