@@ -7,7 +7,7 @@ no uncaught JavaScript error, no failed request to the local server and no reque
 `$$`) or Markdown table left in its text; every image loaded and has alt text or a figure
 caption; each numbered chapter shows at least one plot; each notebook page has its Colab button (pointing at that notebook in the repository of
 _config.yml) and its .ipynb download. The search page finds "softmax". A full-page screenshot
-of each page is saved under _build/screenshots/.
+of each page, 1366 px and 390 px wide, is saved under _build/screenshots/.
 
 `check_page` holds the generic checks; `test_check_page_reports_what_is_broken` breaks a
 copy of the site on purpose to prove that it reports what it should.
@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+DESKTOP_WIDTH, PHONE_WIDTH = 1366, 390  # a common laptop screen, and a phone (iPhone 12 to 15)
 PAGES = book.pages()
 
 # Chapters that must show at least one plot (an <img> in the page's article): every numbered
@@ -140,7 +141,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(color_scheme="light", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(color_scheme="light", viewport={"width": DESKTOP_WIDTH, "height": 900})
     context.set_default_timeout(30_000)
     tab = context.new_page()
     yield tab
@@ -148,8 +149,16 @@ def page(browser):
 
 
 def screenshot(tab, name: str) -> None:
+    """Full-page screenshots as a reader sees the page: ``NAME.png`` on a laptop (1366 px wide) and
+    ``NAME-390.png`` on a phone (390 px), both under _build/screenshots/."""
     book.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(book.SCREENSHOTS / f"{name}.png"), full_page=True)
+    desktop = tab.viewport_size
+    tab.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+    try:
+        tab.screenshot(path=str(book.SCREENSHOTS / f"{name}-{PHONE_WIDTH}.png"), full_page=True)
+    finally:
+        tab.set_viewport_size(desktop)
 
 
 # --------------------------------------------------------------------------------------------
