@@ -80,7 +80,8 @@ class TrainingSettings:
     def __post_init__(self) -> None:
         """Refuse settings that would train forever, never clip, or diverge from the first step."""
         for name, least in (("steps", 1), ("log_every", 1), ("eval_every", 0)):
-            require_int(name, getattr(self, name), least, "a count of optimiser steps")
+            # As a Python int: a NumPy count works like one, but the cache's key (JSON) refuses it.
+            object.__setattr__(self, name, require_int(name, getattr(self, name), least, "a count of optimiser steps"))
         lr, final_lr_fraction, clip = self.lr, self.final_lr_fraction, self.clip
         if not is_number(lr) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr must be a finite positive number, got {lr!r}")
@@ -91,7 +92,7 @@ class TrainingSettings:
         if not is_number(clip) or not clip > 0:
             raise ValueError(f"clip (the gradient-norm limit) must be a positive number, got {clip!r}; "
                              "use float('inf') to train without clipping")
-        require_int("seed", self.seed, 0, "it seeds Python, NumPy and PyTorch")
+        object.__setattr__(self, "seed", require_int("seed", self.seed, 0, "it seeds Python, NumPy and PyTorch"))
 
 
 def sequence_loss(logits: torch.Tensor, target_out: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,7 @@ import torch
 
 from lib.data import make_loader
 from lib.models import build_model
-from lib.train import fit
+from lib.train import TrainingSettings, fit
 from tiny import VOCAB, tiny_dataset
 
 
@@ -46,3 +46,21 @@ def test_cached_training_loads_the_same_result(tmp_path, monkeypatch, capsys):
     train(steps=11)  # another setting trains again
     train(seed=6)  # other initial weights train again
     assert len(list((tmp_path / "checkpoints").glob("unit-*.pt"))) == 3
+
+
+def test_numpy_counts_and_seed_key_the_cache_like_python_ints(tmp_path, monkeypatch, capsys):
+    """A seed or a step count from NumPy (np.arange, a sweep's grid) is the same run as its int."""
+    import numpy as np
+
+    monkeypatch.setenv("ATTENTION_COURSE_CACHE", str(tmp_path))
+
+    def train(steps, seed):
+        model = build_model("attention", len(VOCAB), len(VOCAB), hidden_size=16, embed_size=8, seed=0)
+        return fit(model, make_loader(tiny_dataset(), 16), steps=steps, seed=seed, progress=False, cache="numpy")
+
+    settings = TrainingSettings(steps=np.int64(4), seed=np.int64(1))
+    assert (type(settings.steps), type(settings.seed)) == (int, int)
+    first = train(np.int64(4), np.int64(1))  # before: TypeError, int64 is not JSON serializable
+    second = train(4, 1)
+    assert "loaded the weights" in capsys.readouterr().out
+    assert second.loss == first.loss
