@@ -7,6 +7,7 @@ every training step cost no host-device sync.
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 import os
 from collections.abc import Mapping
@@ -66,6 +67,11 @@ def check_metrics(metrics: object) -> dict[str, Any]:
         raise TypeError(f"evaluate must return a dict of named numbers such as {{'exact_match': 0.9}}, "
                         f"got {type(metrics).__name__} {str(metrics)[:60]}; e.g. "
                         "evaluate=lambda m: {'score': score(m)}")
+    # A NaN score would sit in History.evals and on a curve as if it were a result.
+    broken = {name: float(value) for name, value in metrics.items() if not math.isfinite(float(value))}
+    if broken:
+        raise ValueError(f"evaluate returned {', '.join(f'{n}={v}' for n, v in broken.items())}: every metric "
+                         "must be a finite number (a NaN often means an average over no examples)")
     return dict(metrics)
 
 

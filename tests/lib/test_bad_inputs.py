@@ -305,6 +305,8 @@ CASES = [
      TypeError, ["must yield lib.data.Batch", "got a tuple"]),
     ("fit evaluate returning a float", without_files(lambda: train(evaluate=lambda net: 0.5)), TypeError,
      ["evaluate must return a dict", "got float 0.5"]),
+    ("fit evaluate returning NaN", without_files(lambda: train(evaluate=lambda net: {"bleu": float("nan")})),
+     ValueError, ["evaluate returned bleu=nan", "must be a finite number"]),
     ("fit seed=1.5", without_files(lambda: train(seed=1.5)), ValueError, ["seed must be an int >= 0", "1.5"]),
     ("fit cache name with ../", cache_named("../escape"), ValueError, ["cache must be a plain name", "'../escape'"]),
     ("fit cache name with a separator", cache_named("ch07/dates"), ValueError, ["without '/'", "'ch07/dates'"]),
