@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .paths import cache_dir
+from .paths import cache_dir, writable_folder
 
 __all__ = [
     "COURSE_DATA_URL", "MIRROR_ENV", "OFFLINE_HINT", "PAIRS", "PairSpec",
@@ -267,6 +267,7 @@ def fetch(pair: str, *, cache_dir: Path | None = None) -> Path:
     if found is not None:
         _read_cached(found, spec)  # raises unless it is the pinned file
         return found
+    writable_folder(cache, f", or {OFFLINE_HINT}")  # before any download: a clear error, not a bare one
     sources: list[tuple[str, Callable[[PairSpec, Path], Path]]] = [
         (f"the course's copy {course_url(spec)}", _fetch_course_copy)]
     if spec.zip_url is not None:

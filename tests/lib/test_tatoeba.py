@@ -691,3 +691,13 @@ def test_max_len_filters_without_moving_sentences(mirror):
         assert short_raw and short_raw <= full_raw, part
     with pytest.raises(ValueError, match="max_len"):
         load_splits("kor-eng", mirror=mirror, max_len=0)
+
+
+def test_a_cache_that_cannot_be_written_names_the_folder_and_the_way_out(monkeypatch, tmp_path):
+    opener = serve_course_copy(monkeypatch, "kor-eng", KOREAN_LINES)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")  # as root, a read-only folder is still writable: a file is not
+    with pytest.raises(OSError, match=r"cannot write in the cache folder .*a-file/cache .*ATTENTION_COURSE_CACHE"
+                                      r".*ATTENTION_COURSE_TATOEBA_MIRROR"):
+        load_pairs("kor-eng", cache_dir=blocked / "cache")
+    assert opener.requests == []  # refused before any download
