@@ -7,7 +7,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .engine import SIZE_ERRORS, Mistake, check_function
+from .. import data
+from .engine import SIZE_ERRORS, Mistake, Rules, check_function
 
 __all__ = ["check_key_mask"]
 
@@ -60,5 +61,8 @@ def check_key_mask(learner: Callable[..., Tensor], *, quiet: bool = False) -> No
         error_hints=[(SIZE_ERRORS, "compare a (1, T) row of positions, torch.arange(src_len)"
                       ".unsqueeze(0), with a (B, 1) column of lengths: broadcasting gives (B, T)")],
         boolean="True at a real token, False at padding",
+        rules=Rules(answers=(data.source_mask,), answers_hint="compare a row of positions with a column of lengths",
+                    no_loop="compare a (1, T) row of positions with a (B, 1) column of lengths: broadcasting "
+                            "gives every (b, t) in one comparison"),
         quiet=quiet,
     )

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from .. import attention
 from .cases import EXAMPLE_KEYS, EXAMPLE_QUERY, cases_with
-from .engine import SIZE_ERRORS, Mistake, check_function
+from .engine import SIZE_ERRORS, Mistake, Rules, check_function
 
 __all__ = ["check_dot_product_scores"]
 
@@ -45,5 +45,7 @@ def check_dot_product_scores(learner: Callable[..., Tensor], *, quiet: bool = Fa
         hint="each score is (query[b] * keys[b, t]).sum() over the hidden dimension",
         error_hints=[(SIZE_ERRORS, "a score is a dot product over d: (B, 1, d) @ (B, d, T) needs "
                       "the keys transposed, keys.transpose(1, 2)")],
+        rules=Rules(answers=(attention,), answers_hint="write the batched product with torch.bmm, @ or torch.einsum",
+                    no_loop="one batched product scores every (b, t): (B, 1, d) @ (B, d, T), then squeeze(1)"),
         quiet=quiet,
     )

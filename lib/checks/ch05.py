@@ -9,7 +9,7 @@ from torch import Tensor
 
 from .. import attention
 from .cases import EXAMPLE_KEYS, EXAMPLE_WEIGHTS, cases_with
-from .engine import SIZE_ERRORS, Mistake, check_function
+from .engine import SIZE_ERRORS, Mistake, Rules, check_function
 
 __all__ = ["check_weighted_values"]
 
@@ -36,5 +36,8 @@ def check_weighted_values(learner: Callable[..., Tensor], *, quiet: bool = False
         hint="weights.unsqueeze(-1) * values scales row t of values by weights[:, t]",
         error_hints=[(SIZE_ERRORS, "weights (B, T) must line up with the T axis of values (B, T, d): "
                       "weights.unsqueeze(-1) has shape (B, T, 1) and broadcasts over d")],
+        rules=Rules(answers=(attention,), answers_hint="give the weights a trailing axis and let broadcasting "
+                    "scale each row",
+                    no_loop="a weight of shape (B, T, 1) broadcasts over the d entries of every row at once"),
         quiet=quiet,
     )

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from .. import attention
 from .cases import EXAMPLE_KEYS, EXAMPLE_QUERY, cases_with
-from .engine import SIZE_ERRORS, ExerciseError, Mistake, check_function, describe
+from .engine import SIZE_ERRORS, ExerciseError, Mistake, Rules, check_function, describe
 
 __all__ = ["check_attend", "check_bahdanau_step", "reference_bahdanau_step", "bahdanau_step_cases"]
 
@@ -71,6 +71,8 @@ def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool =
                           "query @ keys.transpose(1, 2) are (B, L, T), the mask lines up as "
                           "mask.unsqueeze(1), and a (B, d) query is the case L = 1 (unsqueeze(1), "
                           "then squeeze(1))")],
+            rules=Rules(answers=(attention,), answers_hint="the exercise asks for steps 2 to 5 in torch "
+                        "operations: scores with bmm, the mask with masked_fill, torch.softmax, one more bmm"),
             quiet=True,
         )
     if not quiet:
@@ -166,5 +168,6 @@ def check_bahdanau_step(learner: Callable[..., Tensor], *, quiet: bool = False) 
              "softmax, weighted sum), then return cell(torch.cat([embedded, context], -1), previous)",
         error_hints=[(SIZE_ERRORS, "the GRU cell takes [embedded; context], shape (B, e + d), and "
                       "the previous state (B, d): concatenate on the last axis, torch.cat([...], -1)")],
+        rules=Rules(answers=(reference_bahdanau_step,), answers_hint="call attend, then the cell, yourself"),
         quiet=quiet,
     )

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from .. import attention
 from .cases import cases_with
-from .engine import SIZE_ERRORS, Mistake, check_function
+from .engine import SIZE_ERRORS, Mistake, Rules, check_function
 
 __all__ = ["check_scaled_dot_product_scores", "check_additive_scores", "check_query_gradient", "EXAMPLE_08_QUERY",
            "EXAMPLE_08_KEYS", "EXAMPLE_08_TARGET"]
@@ -64,6 +64,7 @@ def check_scaled_dot_product_scores(learner: Callable[..., Tensor], *, quiet: bo
         hint="each score is (query[b] * keys[b, t]).sum() / math.sqrt(d), with d = keys.shape[-1]",
         error_hints=[(SIZE_ERRORS, "A query (B, 1, d) meets the keys as (B, d, T): transpose the keys "
                                 "with keys.transpose(1, 2) before the matrix product")],
+        rules=Rules(answers=(attention,), answers_hint="divide your own dot products by math.sqrt(d)"),
         quiet=quiet,
     )
 
@@ -151,6 +152,8 @@ def check_additive_scores(learner: Callable[..., Tensor], *, quiet: bool = False
              "query unsqueezed to (B, 1, a), take torch.tanh, then @ v",
         error_hints=[(SIZE_ERRORS, "W_q is (a, d_q) and W_k is (a, d_k): project with query @ W_q.T and "
                                 "keys @ W_k.T (or torch.nn.functional.linear)")],
+        rules=Rules(answers=(attention.AdditiveScore,), answers_hint="the exercise asks for the score with "
+                    "plain tensors: project, add, tanh, then @ v"),
         quiet=quiet,
     )
 
@@ -214,6 +217,10 @@ def check_query_gradient(learner: Callable[..., Tensor], *, quiet: bool = False)
                                  "keys[torch.arange(B), target] picks them (keys[target] indexes the "
                                  "batch axis)"),
         ],
+        rules=Rules(answers=(_reference_query_gradient,),
+                    no_autograd="compute k_target - Σ_j α_j k_j with tensor operations, from your derivation",
+                    no_loop="index every row's target key at once, keys[torch.arange(B), target], and mix "
+                            "the keys with one bmm"),
         quiet=quiet,
     )
 

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from .. import transformer
-from .engine import Mistake, check_function
+from .engine import Mistake, Rules, check_function
 
 __all__ = ["check_causal_mask", "check_split_heads", "check_sinusoidal_positions"]
 
@@ -41,6 +41,8 @@ def check_causal_mask(learner: Callable[..., Tensor], *, quiet: bool = False) ->
         ],
         hint="Row i (a query) should be True in columns 0 to i and False after",
         boolean="True where query row i may attend to key column j",
+        rules=Rules(answers=(transformer.causal_mask,), answers_hint="build it with torch.tril or by comparing "
+                    "a row of positions with a column"),
         quiet=quiet,
     )
 
@@ -74,6 +76,8 @@ def check_split_heads(learner: Callable[..., Tensor], *, quiet: bool = False) ->
                     "you returned (B*h, T, d/h): keep the batch and head axes apart, (B, h, T, d/h)"),
         ],
         hint="Head i should hold features i*d/h to (i+1)*d/h of every token, in token order",
+        rules=Rules(answers=(transformer.split_heads, transformer.multi_head_attention),
+                    answers_hint="one reshape and one transpose do it"),
         quiet=quiet,
     )
 
@@ -114,5 +118,7 @@ def check_sinusoidal_positions(learner: Callable[..., Tensor], *, quiet: bool = 
                     "positions start at 0, not 1: row 0 should be [0, 1, 0, 1, ...]"),
         ],
         hint="Row p, column 2i is sin(p / 10000^(2i/d)); column 2i+1 is the cosine of the same angle",
+        rules=Rules(answers=(transformer.sinusoidal_positions,), answers_hint="compute the angles p / 10000^(2i/d) "
+                    "as a (length, d/2) table, then fill the even and odd columns"),
         quiet=quiet,
     )

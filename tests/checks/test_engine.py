@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -56,9 +59,145 @@ LIB_VERSIONS = {
 
 
 @pytest.mark.parametrize("name", LIB_VERSIONS)
-def test_lib_versions_pass_their_checks(name):
-    """The lib functions the chapters compare against pass the learners' checks."""
-    checks.CHECKS[name](LIB_VERSIONS[name], quiet=True)
+def test_lib_versions_are_refused_with_a_sentence_saying_why(name):
+    """The lib functions the chapters compare against are the checks' own answers: handed in, or
+    called inside the learner's function, they are refused (issue 21: they all passed before)."""
+    message = fails(checks.CHECKS[name], LIB_VERSIONS[name], "the library's own answer")
+    assert "proves nothing you wrote" in message
+
+
+def _decorated(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        return function(*args, **kwargs)
+    return wrapper
+
+
+class _Attention(torch.nn.Module):  # a module whose forward calls lib: the same code runs
+    def forward(self, query, keys, mask):
+        return attention.attend(query, keys, mask=mask)
+
+
+WAYS = ["as it is", "functools.partial", "lambda", "decorator", "renamed"]
+
+
+@pytest.mark.parametrize(("check", "answer", "label", "how"), [
+    *((checks.check_attend, attention.attend, "lib.attention.attend", how) for how in [*WAYS, "module"]),
+    *((checks.check_causal_mask, transformer.causal_mask, "lib.transformer.causal_mask", how) for how in WAYS),
+    *((checks.check_split_heads, transformer.split_heads, "lib.transformer.split_heads", how) for how in WAYS),
+])
+def test_the_library_answer_is_refused_however_it_is_handed_in(check, answer, label, how):
+    renamed = types.FunctionType(answer.__code__, answer.__globals__, "mine", answer.__defaults__)
+    renamed.__kwdefaults__ = answer.__kwdefaults__  # a copy of the function object: the same code
+    learner = {
+        "as it is": answer,
+        "functools.partial": functools.partial(answer),
+        "lambda": lambda *args, **kwargs: answer(*args, **kwargs),
+        "decorator": _decorated(answer),
+        "module": _Attention(),
+        "renamed": renamed,
+    }[how]
+    message = fails(check, learner, f"runs {label}, the library's own answer")
+    assert message.startswith(check.__name__.removeprefix("check_"))
+
+
+def _gradient_by_backward(query, keys, target):
+    query = query.clone().requires_grad_()
+    weights = torch.softmax(torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1), -1)  # (B, T)
+    weights.gather(1, target.unsqueeze(1)).log().sum().backward()
+    return query.grad
+
+
+def _gradient_by_grad(query, keys, target):
+    query = query.clone().requires_grad_()
+    log_weights = torch.log_softmax(torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1), -1)
+    return torch.autograd.grad(log_weights.gather(1, target.unsqueeze(1)).sum(), query)[0]
+
+
+def _gradient_by_func(query, keys, target):
+    def log_weight(q):
+        return torch.log_softmax(torch.bmm(keys, q.unsqueeze(-1)).squeeze(-1), -1).gather(1, target.unsqueeze(1)).sum()
+    return torch.func.grad(log_weight)(query)
+
+
+@pytest.mark.parametrize(("learner", "which"), [(_gradient_by_backward, "Tensor.backward"),
+                                                (_gradient_by_grad, "torch.autograd.grad"),
+                                                (_gradient_by_func, "torch.autograd.grad")])
+def test_autograd_is_refused_where_the_exercise_says_without_autograd(learner, which):
+    message = fails(checks.check_query_gradient, learner, f"uses autograd ({which})")
+    assert "without autograd" in message and "k_target" in message
+
+
+def _key_mask_for(lengths, src_len):
+    rows = []
+    for length in lengths.tolist():
+        rows.append(torch.arange(src_len) < length)
+    return torch.stack(rows)
+
+
+def _key_mask_comprehension(lengths, src_len):
+    return torch.stack([torch.arange(src_len) < length for length in lengths])
+
+
+def _key_mask_while(lengths, src_len):
+    mask = torch.zeros(len(lengths), src_len, dtype=torch.bool)
+    b = 0
+    while b < len(lengths):
+        mask = mask | ((torch.arange(len(lengths)) == b).unsqueeze(1) & (torch.arange(src_len) < lengths[b]))
+        b += 1
+    return mask
+
+
+def _row(length, src_len):
+    return torch.arange(src_len) < length
+
+
+def _key_mask_map(lengths, src_len):  # the loop is in map's C code; the helper it calls is not
+    return torch.stack(list(map(_row, lengths, [src_len] * len(lengths))))
+
+
+def _key_mask_helper(lengths, src_len):  # the loop hides in a helper
+    return _key_mask_for(lengths, src_len)
+
+
+@pytest.mark.parametrize("learner", [_key_mask_for, _key_mask_comprehension, _key_mask_while, _key_mask_helper])
+def test_a_python_loop_is_refused_where_the_exercise_says_no_loop(learner):
+    message = fails(checks.check_key_mask, learner, "runs a Python loop")
+    assert "asks for no loop" in message and "(1, T) row of positions" in message
+
+
+def test_the_loop_refusal_quotes_the_line_that_ran_again():
+    message = fails(checks.check_key_mask, _key_mask_comprehension, "runs a Python loop")
+    assert "`return torch.stack([torch.arange(src_len) < length for length in lengths])`" in message
+
+
+def test_a_loop_is_fine_where_the_exercise_does_not_forbid_it():
+    def final_context(states, lengths):
+        rows = [torch.cat([states[b, lengths[b] - 1, :states.shape[-1] // 2], states[b, 0, states.shape[-1] // 2:]])
+                for b in range(states.shape[0])]
+        return torch.stack(rows)
+
+    checks.check_final_context(final_context, quiet=True)
+
+
+def test_a_wrong_answer_hears_about_its_values_before_its_loop():
+    def wrong(lengths, src_len):
+        return torch.stack([torch.arange(src_len) <= length for length in lengths])
+
+    fails(checks.check_key_mask, wrong, "use <, not <=")
+
+
+def test_the_watch_restores_a_tracer_set_before():
+    def tracer(frame, event, arg):
+        return None
+
+    before = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        fails(checks.check_key_mask, _key_mask_for, "runs a Python loop")
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(before)
 
 
 def test_learner_bug_is_one_line_not_a_traceback():
