@@ -44,6 +44,34 @@ def bahdanau_step(embedded, previous, keys, mask, cell):
     return cell(torch.cat([embedded, context], -1), previous)
 
 
+def luong_step(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    state = cell(torch.cat([embedded, previous_attentional], -1), previous)  # input feeding
+    context, _ = attend(state, keys, mask)  # the new state is the query
+    return state, torch.tanh(torch.cat([context, state], -1) @ W_c.T)
+
+
+def luong_fed_state(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    return luong_step(embedded, previous, previous, keys, mask, cell, W_c)
+
+
+def luong_bahdanau_query(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    state = cell(torch.cat([embedded, previous_attentional], -1), previous)
+    context, _ = attend(previous, keys, mask)
+    return state, torch.tanh(torch.cat([context, state], -1) @ W_c.T)
+
+
+def luong_state_first(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    state = cell(torch.cat([embedded, previous_attentional], -1), previous)
+    context, _ = attend(state, keys, mask)
+    return state, torch.tanh(torch.cat([state, context], -1) @ W_c.T)
+
+
+def luong_no_tanh(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    state = cell(torch.cat([embedded, previous_attentional], -1), previous)
+    context, _ = attend(state, keys, mask)
+    return state, torch.cat([context, state], -1) @ W_c.T
+
+
 def _mean_of_real_keys(keys, mask):
     return (keys * mask.unsqueeze(-1)).sum(1) / mask.sum(-1, keepdim=True)
 
@@ -61,6 +89,15 @@ SPECS = [
             "the query may be (B, d) or (B, L, d)"),
         "mask along the queries": (attend_mask_along_queries,
             "mask.unsqueeze(1), (B, 1, T)"),
+    }, result="pair"),
+    CheckSpec(checks.check_luong_step, "luong_step", luong_step, {
+        "fed the state": (luong_fed_state, "input feeding feeds the previous *attentional* vector"),
+        "Bahdanau's query": (luong_bahdanau_query, "you attended with the previous state"),
+        "[state; context]": (luong_state_first, "step 6 joins [context; state]"),
+        "no tanh": (luong_no_tanh, "the tanh is missing"),
+        "mask ignored": (lambda **case: luong_step(**{**case, "mask": torch.ones_like(case["mask"])}),
+                         "padding leaks into the context"),
+        "swapped": (lambda **case: luong_step(**case)[::-1], "return the new GRU state first"),
     }, result="pair"),
     CheckSpec(checks.check_bahdanau_step, "bahdanau_step", bahdanau_step, {
         "mask ignored": (lambda embedded, previous, keys, mask, cell:

@@ -13,7 +13,7 @@ import torch
 
 from harness import fails
 from lib import attention, checks, transformer
-from lib.checks.ch07 import reference_bahdanau_step
+from lib.checks.ch07 import reference_bahdanau_step, reference_luong_step
 from lib.data import source_mask
 
 MODULES = sorted(path.stem for path in Path(__file__).parent.glob("test_ch[0-9][0-9].py"))
@@ -50,8 +50,8 @@ LIB_VERSIONS = {
     "check_context_vector": _lib_context,
     "check_attend": lambda query, keys, mask: attention.attend(query, keys, mask=mask),
     "check_find_slips": lambda weights, keys, claimed: ~torch.isclose(_lib_context(weights, keys), claimed),
-    "check_scaled_dot_product_scores": attention.ScaledDotScore(),
     "check_bahdanau_step": reference_bahdanau_step,
+    "check_luong_step": reference_luong_step,
     "check_causal_mask": transformer.causal_mask,
     "check_split_heads": transformer.split_heads,
     "check_sinusoidal_positions": transformer.sinusoidal_positions,
