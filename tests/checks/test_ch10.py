@@ -1,4 +1,4 @@
-"""Chapter 10's checks, ``check_causal_mask``, ``check_split_heads`` and
+"""Chapter 10's checks, ``check_causal_padded_attention``, ``check_split_heads`` and
 ``check_sinusoidal_positions``, on the shared harness."""
 
 import math
@@ -15,8 +15,18 @@ def causal_mask(length):
     return positions.unsqueeze(0) <= positions.unsqueeze(1)
 
 
-def _ones(length):
-    return torch.ones(length, length, dtype=torch.bool)
+def _attention(queries, keys, values, allowed, scale=True):
+    scores = queries @ keys.transpose(1, 2) / (math.sqrt(keys.shape[-1]) if scale else 1.0)
+    return torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1) @ values
+
+
+def _padding(lengths, length):
+    return (torch.arange(length).unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(1)  # (B, 1, T): hides key columns
+
+
+def causal_padded_attention(queries, keys, values, lengths):
+    length = queries.shape[1]
+    return _attention(queries, keys, values, causal_mask(length) & _padding(lengths, length))
 
 
 def split_heads(x, heads):
@@ -38,18 +48,25 @@ def sinusoidal_positions(length, d_model):
 
 
 SPECS = [
-    CheckSpec(checks.check_causal_mask, "causal_mask", causal_mask, {
-        "upper triangle": (lambda length: _ones(length).triu(),
-            "upper triangle"),
-        "no diagonal": (lambda length: _ones(length).tril(-1),
-            "cannot see itself"),
-        "PyTorch's convention": (lambda length: ~_ones(length).tril(),
-            "PyTorch's convention"),
-        "nothing masked": (lambda length: _ones(length),
-            "nothing is masked"),
-        "float -inf mask": (lambda length: torch.full((length, length), float("-inf")).triu(1),
-            "should return a bool tensor"),
-    }, result="bool", tensor_inputs=False),
+    CheckSpec(checks.check_causal_padded_attention, "causal_padded_attention", causal_padded_attention, {
+        "no padding mask": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, causal_mask(queries.shape[1]).expand(len(lengths), -1, -1)),
+            "the padding mask is missing"),
+        "no causal mask": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, _padding(lengths, queries.shape[1]).expand(-1, queries.shape[1], -1)),
+            "the causal mask is missing"),
+        "or, not and": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, causal_mask(queries.shape[1]) | _padding(lengths, queries.shape[1])),
+            "combined the masks with |"),
+        "keys as values": (lambda queries, keys, values, lengths: causal_padded_attention(queries, keys, keys, lengths),
+            "you mixed the keys"),
+        "not scaled": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, causal_mask(queries.shape[1]) & _padding(lengths, queries.shape[1]), scale=False),
+            "not scaled"),
+        "padding along the queries": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, causal_mask(queries.shape[1]) & _padding(lengths, queries.shape[1]).transpose(1, 2)),
+            "(B, 1, T)"),
+    }),
     CheckSpec(checks.check_split_heads, "split_heads", split_heads, {
         "no transpose": (lambda x, heads: x.reshape(x.shape[0], x.shape[1], heads, -1),
             "(B, T, h, d/h)"),
@@ -74,12 +91,26 @@ SPECS = [
 ]
 
 
-def test_causal_mask_wrong_shape_is_reported():
-    fails(checks.check_causal_mask, lambda length: causal_mask(length)[None], "returned shape (1, 4, 4)")
+def test_causal_padded_attention_padding_only_changes_the_padded_rows():
+    """What the exercise asks last: under the causal mask a real row never sees padding."""
+    from lib.checks.ch10 import _causal_padded_cases
+
+    for case in _causal_padded_cases():
+        length = case["queries"].shape[1]
+        causal_only = _attention(case["queries"], case["keys"], case["values"], causal_mask(length))
+        both = causal_padded_attention(**case)
+        real = (torch.arange(length) < case["lengths"].unsqueeze(1))  # (B, T) rows of real positions
+        assert torch.allclose(causal_only[real], both[real])
+        assert not torch.allclose(causal_only[~real], both[~real])
 
 
-def test_causal_mask_from_tril_passes():
-    checks.check_causal_mask(lambda length: torch.ones(length, length, dtype=torch.bool).tril(), quiet=True)
+def test_a_lib_causal_mask_inside_the_answer_is_refused():
+    from lib import transformer
+
+    def with_lib_mask(queries, keys, values, lengths):
+        return _attention(queries, keys, values, transformer.causal_mask(queries.shape[1]) & _padding(lengths, queries.shape[1]))
+
+    fails(checks.check_causal_padded_attention, with_lib_mask, "runs lib.transformer.causal_mask")
 
 
 def test_positions_in_float64_are_refused():

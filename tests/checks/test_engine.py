@@ -14,7 +14,6 @@ import torch
 from harness import fails
 from lib import attention, checks, transformer
 from lib.checks.ch07 import reference_bahdanau_step, reference_luong_step
-from lib.data import source_mask
 
 MODULES = sorted(path.stem for path in Path(__file__).parent.glob("test_ch[0-9][0-9].py"))
 
@@ -43,7 +42,6 @@ def _lib_context(weights, values):
 
 
 LIB_VERSIONS = {
-    "check_key_mask": lambda lengths, src_len: source_mask(lengths, src_len),
     "check_dot_product_scores": attention.dot_product_scores,
     "check_attention_weights": attention.attention_weights,
     "check_weighted_values": attention.weighted_values,
@@ -52,7 +50,9 @@ LIB_VERSIONS = {
     "check_find_slips": lambda weights, keys, claimed: ~torch.isclose(_lib_context(weights, keys), claimed),
     "check_bahdanau_step": reference_bahdanau_step,
     "check_luong_step": reference_luong_step,
-    "check_causal_mask": transformer.causal_mask,
+    "check_causal_padded_attention": lambda queries, keys, values, lengths: attention.attend(
+        queries, keys, values, mask=transformer.causal_mask(queries.shape[1]) & (
+            torch.arange(queries.shape[1]) < lengths.unsqueeze(1)).unsqueeze(1), score=attention.ScaledDotScore())[0],
     "check_split_heads": transformer.split_heads,
     "check_sinusoidal_positions": transformer.sinusoidal_positions,
 }
@@ -83,7 +83,6 @@ WAYS = ["as it is", "functools.partial", "lambda", "decorator", "renamed"]
 
 @pytest.mark.parametrize(("check", "answer", "label", "how"), [
     *((checks.check_attend, attention.attend, "lib.attention.attend", how) for how in [*WAYS, "module"]),
-    *((checks.check_causal_mask, transformer.causal_mask, "lib.transformer.causal_mask", how) for how in WAYS),
     *((checks.check_split_heads, transformer.split_heads, "lib.transformer.split_heads", how) for how in WAYS),
 ])
 def test_the_library_answer_is_refused_however_it_is_handed_in(check, answer, label, how):
@@ -124,51 +123,50 @@ def _gradient_by_func(query, keys, target):
                                                 (_gradient_by_grad, "torch.autograd.grad"),
                                                 (_gradient_by_func, "torch.autograd.grad")])
 def test_autograd_is_refused_where_the_exercise_says_without_autograd(learner, which):
+    from lib.checks.ch08 import _query_gradient_cases
+
+    learner(**_query_gradient_cases(seed=18)[0])  # torch.func's first call imports for seconds: not under the limit
     message = fails(checks.check_query_gradient, learner, f"uses autograd ({which})")
     assert "without autograd" in message and "k_target" in message
 
 
-def _key_mask_for(lengths, src_len):
+def _scores_for(query, keys):
     rows = []
-    for length in lengths.tolist():
-        rows.append(torch.arange(src_len) < length)
+    for b in range(query.shape[0]):
+        rows.append(keys[b] @ query[b])
     return torch.stack(rows)
 
 
-def _key_mask_comprehension(lengths, src_len):
-    return torch.stack([torch.arange(src_len) < length for length in lengths])
+def _scores_comprehension(query, keys):
+    return torch.stack([k @ q for q, k in zip(query, keys)])
 
 
-def _key_mask_while(lengths, src_len):
-    mask = torch.zeros(len(lengths), src_len, dtype=torch.bool)
-    b = 0
-    while b < len(lengths):
-        mask = mask | ((torch.arange(len(lengths)) == b).unsqueeze(1) & (torch.arange(src_len) < lengths[b]))
+def _scores_while(query, keys):
+    scores, b = [], 0
+    while b < query.shape[0]:
+        scores.append(keys[b] @ query[b])
         b += 1
-    return mask
+    return torch.stack(scores)
 
 
-def _row(length, src_len):
-    return torch.arange(src_len) < length
+def _scores_helper(query, keys):  # the loop hides in a helper
+    return _scores_for(query, keys)
 
 
-def _key_mask_map(lengths, src_len):  # the loop is in map's C code; the helper it calls is not
-    return torch.stack(list(map(_row, lengths, [src_len] * len(lengths))))
+def _scores_generator(query, keys):
+    return torch.stack(tuple(k @ q for q, k in zip(query, keys)))
 
 
-def _key_mask_helper(lengths, src_len):  # the loop hides in a helper
-    return _key_mask_for(lengths, src_len)
-
-
-@pytest.mark.parametrize("learner", [_key_mask_for, _key_mask_comprehension, _key_mask_while, _key_mask_helper])
+@pytest.mark.parametrize("learner", [_scores_for, _scores_comprehension, _scores_while, _scores_helper,
+                                     _scores_generator])
 def test_a_python_loop_is_refused_where_the_exercise_says_no_loop(learner):
-    message = fails(checks.check_key_mask, learner, "runs a Python loop")
-    assert "asks for no loop" in message and "(1, T) row of positions" in message
+    message = fails(checks.check_dot_product_scores, learner, "runs a Python loop")
+    assert "asks for no loop" in message and "one batched product" in message
 
 
 def test_the_loop_refusal_quotes_the_line_that_ran_again():
-    message = fails(checks.check_key_mask, _key_mask_comprehension, "runs a Python loop")
-    assert "`return torch.stack([torch.arange(src_len) < length for length in lengths])`" in message
+    message = fails(checks.check_dot_product_scores, _scores_comprehension, "runs a Python loop")
+    assert "`return torch.stack([k @ q for q, k in zip(query, keys)])`" in message
 
 
 def test_a_loop_is_fine_where_the_exercise_does_not_forbid_it():
@@ -181,10 +179,10 @@ def test_a_loop_is_fine_where_the_exercise_does_not_forbid_it():
 
 
 def test_a_wrong_answer_hears_about_its_values_before_its_loop():
-    def wrong(lengths, src_len):
-        return torch.stack([torch.arange(src_len) <= length for length in lengths])
+    def wrong(query, keys):
+        return torch.stack([(k @ q).softmax(-1) for q, k in zip(query, keys)])
 
-    fails(checks.check_key_mask, wrong, "use <, not <=")
+    fails(checks.check_dot_product_scores, wrong, "you returned softmax weights")
 
 
 def test_the_watch_restores_a_tracer_set_before():
@@ -194,7 +192,7 @@ def test_the_watch_restores_a_tracer_set_before():
     before = sys.gettrace()
     sys.settrace(tracer)
     try:
-        fails(checks.check_key_mask, _key_mask_for, "runs a Python loop")
+        fails(checks.check_dot_product_scores, _scores_for, "runs a Python loop")
         assert sys.gettrace() is tracer
     finally:
         sys.settrace(before)
@@ -242,22 +240,22 @@ def test_a_loop_that_never_ends_is_stopped_with_the_limit_named(monkeypatch):
     monkeypatch.setattr(checks.engine, "TIME_LIMIT_S", 0.5)  # read at each call: a short limit for the test
     previous = signal.signal(signal.SIGALRM, _alarm_handler)
     try:
-        def forever(lengths, src_len):
+        def forever(query, keys):
             while True:
                 pass
 
         start = time.monotonic()
-        message = fails(checks.check_key_mask, forever, "0.5-second limit")
+        message = fails(checks.check_dot_product_scores, forever, "0.5-second limit")
         assert time.monotonic() - start < 5, "stopped within a bound"
-        assert message.startswith("key_mask ran longer than") and "loop that never ends" in message
+        assert message.startswith("dot_product_scores ran longer than") and "loop that never ends" in message
         assert signal.getsignal(signal.SIGALRM) is _alarm_handler
         assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
-        def sleeps_briefly(lengths, src_len):
+        def sleeps_briefly(query, keys):
             time.sleep(0.01)
-            return torch.arange(src_len).unsqueeze(0) < lengths.unsqueeze(1)
+            return (query.unsqueeze(1) @ keys.transpose(1, 2)).squeeze(1)
 
-        checks.check_key_mask(sleeps_briefly, quiet=True)
+        checks.check_dot_product_scores(sleeps_briefly, quiet=True)
         assert signal.getsignal(signal.SIGALRM) is _alarm_handler
     finally:
         signal.signal(signal.SIGALRM, previous)
@@ -270,8 +268,8 @@ def test_the_default_limit_is_named_and_a_running_timer_is_restored():
     previous = signal.signal(signal.SIGALRM, _alarm_handler)
     try:
         signal.setitimer(signal.ITIMER_REAL, 100.0)
-        checks.check_key_mask(lambda lengths, src_len: torch.arange(src_len).unsqueeze(0) < lengths.unsqueeze(1),
-                              quiet=True)
+        checks.check_dot_product_scores(lambda query, keys: (query.unsqueeze(1) @ keys.transpose(1, 2)).squeeze(1),
+                                        quiet=True)
         left, _ = signal.getitimer(signal.ITIMER_REAL)
         assert 90 < left <= 100, left
         assert signal.getsignal(signal.SIGALRM) is _alarm_handler
