@@ -1,5 +1,5 @@
-"""Chapter 10's checks: causal and padding masks together, splitting into heads, sinusoidal position
-encodings.
+"""Chapter 10's checks: causal and padding masks together, splitting into heads, the linear map between
+sinusoidal position encodings k positions apart.
 
 The references are :mod:`lib.transformer`'s own functions, so the exercises and the chapter's
 model agree by construction.
@@ -17,7 +17,7 @@ from torch import Tensor
 from .. import attention, transformer
 from .engine import SIZE_ERRORS, Mistake, Rules, check_function
 
-__all__ = ["check_causal_padded_attention", "check_split_heads", "check_sinusoidal_positions"]
+__all__ = ["check_causal_padded_attention", "check_split_heads", "check_offset_matrix"]
 
 
 def _reference_causal_padded(queries: Tensor, keys: Tensor, values: Tensor, lengths: Tensor) -> Tensor:
@@ -147,43 +147,48 @@ def check_split_heads(learner: Callable[..., Tensor], *, quiet: bool = False) ->
     )
 
 
-def _angles(length: int, d_model: int, *, start: int = 0, step: int = 2) -> Tensor:
-    """``(length, d_model / 2)``: position ``p`` over ``10000^(step*i/(2d))`` (``step=2``: the paper's)."""
-    positions = torch.arange(start, start + length, dtype=torch.float32).unsqueeze(1)
-    exponents = torch.arange(0, d_model, 2, dtype=torch.float32) * (step / 2) / d_model
-    return positions * torch.pow(10_000.0, -exponents)
+def _reference_offset_matrix(k: int, d_model: int) -> Tensor:
+    frequencies = torch.pow(10_000.0, -torch.arange(0, d_model, 2, dtype=torch.float32) / d_model)  # (d/2,)
+    cos, sin = torch.cos(k * frequencies), torch.sin(k * frequencies)
+    blocks = torch.stack([torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)], -2)  # (d/2, 2, 2)
+    return torch.block_diag(*blocks)  # (d, d)
 
 
-def _interleave(even: Tensor, odd: Tensor) -> Tensor:
-    return torch.stack([even, odd], dim=-1).flatten(-2)
+def _offset_with(k: int, d_model: int, *, sign: float = 1.0, exponent: float = 2.0, one_frequency: bool = False,
+                 swap: bool = False) -> Tensor:
+    frequencies = torch.pow(10_000.0, -torch.arange(0, d_model, 2, dtype=torch.float32) * (exponent / 2) / d_model)
+    if one_frequency:
+        frequencies = torch.ones_like(frequencies)
+    cos, sin = torch.cos(k * frequencies), sign * torch.sin(k * frequencies)
+    rows = [torch.stack([cos, sin], -1), torch.stack([-sin, cos], -1)]
+    blocks = torch.stack(rows[::-1] if swap else rows, -2)
+    return torch.block_diag(*blocks)
 
 
-def check_sinusoidal_positions(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
-    """Chapter 10: ``sinusoidal_positions(length, d_model) -> (length, d_model)`` float32
-    (Vaswani et al., 2017)."""
+def check_offset_matrix(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
+    """Chapter 10: ``offset_matrix(k, d_model) -> (d_model, d_model)`` float32, the matrix M_k with
+    ``M_k @ PE[p] = PE[p + k]`` for the sinusoidal encodings of Vaswani et al. (2017)."""
     check_function(
-        "sinusoidal_positions", learner, transformer.sinusoidal_positions,
-        [{"length": 4, "d_model": 6}, {"length": 1, "d_model": 2}, {"length": 10, "d_model": 16},
-         {"length": 50, "d_model": 64}, {"length": 7, "d_model": 12}],
+        "offset_matrix", learner, _reference_offset_matrix,
+        [{"k": 1, "d_model": 4}, {"k": 3, "d_model": 8}, {"k": 0, "d_model": 6}, {"k": 5, "d_model": 16},
+         {"k": 7, "d_model": 10}],
         mistakes=[
-            Mistake(lambda length, d_model: _interleave(torch.cos(_angles(length, d_model)),
-                                                         torch.sin(_angles(length, d_model))),
-                    "sine and cosine are swapped: even columns 2i take the sine, odd columns 2i+1 "
-                    "the cosine"),
-            Mistake(lambda length, d_model: torch.cat([torch.sin(_angles(length, d_model)),
-                                                       torch.cos(_angles(length, d_model))], dim=-1),
-                    "you put all sines in the first half and all cosines in the second; interleave "
-                    "them: column 2i is a sine, column 2i+1 the cosine of the same frequency"),
-            Mistake(lambda length, d_model: _interleave(torch.sin(_angles(length, d_model, step=1)),
-                                                         torch.cos(_angles(length, d_model, step=1))),
-                    "the exponent should be 2i/d for the pair i (columns 2i and 2i+1); yours is i/d, "
-                    "so the wavelengths stop growing halfway"),
-            Mistake(lambda length, d_model: _interleave(torch.sin(_angles(length, d_model, start=1)),
-                                                         torch.cos(_angles(length, d_model, start=1))),
-                    "positions start at 0, not 1: row 0 should be [0, 1, 0, 1, ...]"),
+            Mistake(lambda k, d_model: _offset_with(k, d_model, sign=-1.0),
+                    "your rotation turns the wrong way: that matrix maps PE[p] to PE[p - k]; from "
+                    "sin(a + b) = sin a cos b + cos a sin b, the sine row is [cos(k w), sin(k w)]"),
+            Mistake(lambda k, d_model: _offset_with(k, d_model, exponent=1.0),
+                    "the frequency of pair i is 1 / 10000^(2i/d); yours uses the exponent i/d"),
+            Mistake(lambda k, d_model: _offset_with(k, d_model, one_frequency=True),
+                    "every pair turns by the same angle k: pair i has its own frequency, "
+                    "w_i = 1 / 10000^(2i/d), so it turns by k * w_i"),
+            Mistake(lambda k, d_model: _offset_with(k, d_model, swap=True),
+                    "the two rows of each 2x2 block are swapped: column 2i holds the sine, so row 2i is "
+                    "[cos(k w), sin(k w)] and row 2i+1 is [-sin(k w), cos(k w)]"),
+            Mistake(lambda k, d_model: torch.eye(d_model),
+                    "you returned the identity: that is M_0; an offset k turns each (sin, cos) pair by k * w_i"),
         ],
-        hint="Row p, column 2i is sin(p / 10000^(2i/d)); column 2i+1 is the cosine of the same angle",
-        rules=Rules(answers=(transformer.sinusoidal_positions,), answers_hint="compute the angles p / 10000^(2i/d) "
-                    "as a (length, d/2) table, then fill the even and odd columns"),
+        hint="pair i holds (sin(p w_i), cos(p w_i)); adding k turns it by the angle k w_i: a 2x2 block "
+             "[[cos, sin], [-sin, cos]] of k w_i, one per pair on the diagonal (torch.block_diag)",
+        rules=Rules(answers=(transformer,), answers_hint="compute the frequencies and the 2x2 blocks yourself"),
         quiet=quiet,
     )

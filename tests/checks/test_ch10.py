@@ -1,5 +1,5 @@
 """Chapter 10's checks, ``check_causal_padded_attention``, ``check_split_heads`` and
-``check_sinusoidal_positions``, on the shared harness."""
+``check_offset_matrix``, on the shared harness."""
 
 import math
 
@@ -34,17 +34,21 @@ def split_heads(x, heads):
     return x.view(batch, length, heads, d_model // heads).permute(0, 2, 1, 3)
 
 
-def _table(length, d_model, pair=lambda angle: (math.sin(angle), math.cos(angle)), start=0, exponent=2):
-    """The position table written with loops, as a learner might: ``pair`` fills columns 2i, 2i+1."""
-    table = torch.zeros(length, d_model)
-    for p in range(length):
-        for i in range(d_model // 2):
-            table[p, 2 * i], table[p, 2 * i + 1] = pair((p + start) / 10_000 ** (exponent * i / d_model))
-    return table
+def offset_matrix(k, d_model):
+    """Written with a loop over the pairs, as a learner might (no loop is asked against)."""
+    matrix = torch.zeros(d_model, d_model)
+    for i in range(d_model // 2):
+        angle = k / 10_000 ** (2 * i / d_model)
+        matrix[2 * i:2 * i + 2, 2 * i:2 * i + 2] = torch.tensor([[math.cos(angle), math.sin(angle)],
+                                                                 [-math.sin(angle), math.cos(angle)]])
+    return matrix
 
 
-def sinusoidal_positions(length, d_model):
-    return _table(length, d_model)
+def _with(k, d_model, rows):
+    matrix = torch.zeros(d_model, d_model)
+    for i in range(d_model // 2):
+        matrix[2 * i:2 * i + 2, 2 * i:2 * i + 2] = torch.tensor(rows(k / 10_000 ** (2 * i / d_model)))
+    return matrix
 
 
 SPECS = [
@@ -77,16 +81,15 @@ SPECS = [
         "heads in the batch": (lambda x, heads: split_heads(x, heads).reshape(-1, x.shape[1], x.shape[2] // heads),
             "(B*h, T, d/h)"),
     }),
-    CheckSpec(checks.check_sinusoidal_positions, "sinusoidal_positions", sinusoidal_positions, {
-        "sine and cosine swapped": (lambda length, d_model: _table(length, d_model, lambda a: (math.cos(a), math.sin(a))),
-            "swapped"),
-        "halves, not interleaved": (lambda length, d_model: torch.cat([_table(length, d_model)[:, 0::2],
-                                                                       _table(length, d_model)[:, 1::2]], -1),
-            "first half"),
-        "exponent i/d": (lambda length, d_model: _table(length, d_model, exponent=1),
-            "yours is i/d"),
-        "positions from 1": (lambda length, d_model: _table(length, d_model, start=1),
-            "start at 0"),
+    CheckSpec(checks.check_offset_matrix, "offset_matrix", offset_matrix, {
+        "wrong way": (lambda k, d_model: _with(k, d_model, lambda a: [[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]),
+            "turns the wrong way"),
+        "rows swapped": (lambda k, d_model: _with(k, d_model, lambda a: [[-math.sin(a), math.cos(a)], [math.cos(a), math.sin(a)]]),
+            "rows of each 2x2 block are swapped"),
+        "one frequency": (lambda k, d_model: torch.block_diag(*[torch.tensor(
+            [[math.cos(k), math.sin(k)], [-math.sin(k), math.cos(k)]])] * (d_model // 2)),
+            "its own frequency"),
+        "identity": (lambda k, d_model: torch.eye(d_model), "you returned the identity"),
     }, tensor_inputs=False),
 ]
 
@@ -113,9 +116,22 @@ def test_a_lib_causal_mask_inside_the_answer_is_refused():
     fails(checks.check_causal_padded_attention, with_lib_mask, "runs lib.transformer.causal_mask")
 
 
-def test_positions_in_float64_are_refused():
-    fails(checks.check_sinusoidal_positions, lambda length, d_model: _table(length, d_model).double(),
-          "returned dtype torch.float64")
+def test_the_offset_matrix_moves_the_library_encodings_by_k():
+    from lib import transformer
+
+    table = transformer.sinusoidal_positions(30, 16)  # (30, 16)
+    for k in (1, 4, 9):
+        assert torch.allclose(table[:-k] @ offset_matrix(k, 16).T, table[k:], atol=1e-4)
+
+
+def test_the_library_positions_inside_the_answer_are_refused():
+    from lib import transformer
+
+    def by_least_squares(k, d_model):
+        table = transformer.sinusoidal_positions(64, d_model)
+        return torch.linalg.lstsq(table[:64 - k], table[k:]).solution.T
+
+    fails(checks.check_offset_matrix, by_least_squares, "runs lib.transformer.sinusoidal_positions")
 
 
 def test_split_heads_worked_example_gives_each_head_a_contiguous_slice():
