@@ -51,7 +51,7 @@ def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool =
     for part, index in (("context", 0), ("weights", 1)):
         check_function(
             f"attend (its {part})",
-            lambda index=index, **case: _pick(learner(**case), index, "attend"),
+            _part(learner, index, "attend"),
             lambda query, keys, mask, index=index: attention.attend(query, keys, mask=mask)[index],
             cases,
             mistakes=[
@@ -80,6 +80,15 @@ def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool =
     if not quiet:
         print(f"✓ attend is correct: context and weights match the reference on the worked "
               f"example and {len(cases) - 1} random tests.")
+
+
+def _part(learner: Callable[..., object], index: int, name: str, pair: str = "(context, weights)") -> Callable[..., object]:
+    """``learner``'s result number ``index``, as a function the engine can call (and know whether it runs elsewhere)."""
+    def part(**case: object) -> object:
+        return _pick(learner(**case), index, name, pair)
+
+    part.runs_elsewhere = getattr(learner, "runs_elsewhere", False)  # type: ignore[attr-defined]
+    return part
 
 
 def _pick(result: object, index: int, name: str, pair: str = "(context, weights)") -> object:
@@ -223,7 +232,7 @@ def check_luong_step(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bo
 
         check_function(
             f"luong_step (its {part})",
-            lambda index=index, **case: _pick(learner(**case), index, "luong_step", "(state, attentional)"),
+            _part(learner, index, "luong_step", "(state, attentional)"),
             lambda index=index, **case: reference_luong_step(**case)[index],
             cases,
             mistakes=[
