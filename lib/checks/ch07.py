@@ -82,8 +82,10 @@ def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool =
               f"example and {len(cases) - 1} random tests.")
 
 
-def _part(learner: Callable[..., object], index: int, name: str, pair: str = "(context, weights)") -> Callable[..., object]:
-    """``learner``'s result number ``index``, as a function the engine can call (and know whether it runs elsewhere)."""
+def _part(learner: Callable[..., object], index: int, name: str,
+          pair: str = "(context, weights)") -> Callable[..., object]:
+    """Result number ``index`` of ``learner``, as a function the engine can call and can ask whether
+    it runs elsewhere (the grader's stand-in)."""
     def part(**case: object) -> object:
         return _pick(learner(**case), index, name, pair)
 
