@@ -343,3 +343,18 @@ def test_a_stand_in_that_runs_elsewhere_is_judged_by_its_values_only():
     checks.check_dot_product_scores(_ElsewhereStandIn(_scores_for), quiet=True)  # its loop runs elsewhere
     checks.check_attend(_ElsewhereStandIn(lambda query, keys, mask: attention.attend(query, keys, mask=mask)),
                         quiet=True)
+
+
+def test_in_ipython_a_cell_s_loop_and_lib_answer_are_refused(capsys):
+    """Notebook cells are compiled by IPython (a file of their own, in linecache): the loop's line is quoted."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("import torch\nfrom lib import attention, checks\n"
+                   "def scores(query, keys):\n    return torch.stack([k @ q for q, k in zip(query, keys)])")
+    looped = shell.run_cell("checks.check_dot_product_scores(scores)")
+    handed_in = shell.run_cell("checks.check_dot_product_scores(attention.dot_product_scores)")
+    shown = capsys.readouterr()
+    assert isinstance(looped.error_in_exec, checks.ExerciseError) and isinstance(handed_in.error_in_exec, checks.ExerciseError)
+    assert "`return torch.stack([k @ q for q, k in zip(query, keys)])` (line 4)" in str(looped.error_in_exec)
+    assert "runs lib.attention.dot_product_scores" in shown.out + shown.err
