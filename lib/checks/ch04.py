@@ -9,7 +9,7 @@ from torch import Tensor
 
 from .. import attention
 from .cases import random_batches
-from .engine import Mistake, check_function
+from .engine import Mistake, Rules, check_function
 
 __all__ = ["check_attention_weights"]
 
@@ -64,5 +64,7 @@ def check_attention_weights(learner: Callable[..., Tensor], *, quiet: bool = Fal
                     "scores where it is False, masked_fill(~mask, float('-inf'))"),
         ],
         hint="exp(s - max) / sum(exp(s - max)) over the unmasked keys of each row",
+        rules=Rules(answers=(attention,), answers_hint="mask the scores with -inf, then torch.softmax (or "
+                    "exp(s - max) / its sum) over the keys"),
         quiet=quiet,
     )

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from .. import attention
 from .cases import EXAMPLE_KEYS, EXAMPLE_WEIGHTS, cases_with
-from .engine import SIZE_ERRORS, Mistake, check_function
+from .engine import SIZE_ERRORS, Mistake, Rules, check_function
 
 __all__ = ["check_context_vector", "check_find_slips", "NOTES_WEIGHTED", "NOTES_CONTEXT"]
 
@@ -42,6 +42,9 @@ def check_context_vector(learner: Callable[..., Tensor], *, quiet: bool = False)
         hint="the context is sum_t weights[:, t] * values[:, t]; try torch.bmm",
         error_hints=[(SIZE_ERRORS, "weights (B, T) must line up with the T axis of values (B, T, d): "
                       "weights.unsqueeze(-1) * values, or (B, 1, T) @ (B, T, d) with torch.bmm")],
+        rules=Rules(answers=(attention,), answers_hint="weight and sum with one matrix product or broadcasting "
+                    "and .sum",
+                    no_loop="(B, 1, T) @ (B, T, d) with torch.bmm sums every row's weighted values at once"),
         quiet=quiet,
     )
 
@@ -149,5 +152,7 @@ def check_find_slips(learner: Callable[..., Tensor], *, quiet: bool = False) -> 
         error_hints=[(SIZE_ERRORS, "weights (B, T) scale the keys (B, T, d) along T: "
                       "weights.unsqueeze(-1) * keys, then sum over dim 1 to get (B, d) like claimed")],
         boolean="True where the claimed entry is wrong",
+        rules=Rules(answers=(attention,), answers_hint="compute the weighted sum of the keys yourself, then "
+                    "compare it with the claim"),
         quiet=quiet,
     )

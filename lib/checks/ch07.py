@@ -1,4 +1,5 @@
-"""Chapter 07's checks: ``attend``, steps 2-5 in one function, and one step of Bahdanau's decoder."""
+"""Chapter 07's checks: ``attend``, steps 2-5 in one function; one step of Bahdanau's wiring; one step of
+Luong's decoder with input feeding."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from torch import Tensor, nn
 
 from .. import attention
 from .cases import EXAMPLE_KEYS, EXAMPLE_QUERY, cases_with
-from .engine import SIZE_ERRORS, ExerciseError, Mistake, check_function, describe
+from .engine import SIZE_ERRORS, ExerciseError, Mistake, Rules, check_function, describe
 
-__all__ = ["check_attend", "check_bahdanau_step", "reference_bahdanau_step", "bahdanau_step_cases"]
+__all__ = ["check_attend", "check_bahdanau_step", "check_luong_step", "reference_bahdanau_step", "bahdanau_step_cases",
+           "reference_luong_step", "luong_step_cases"]
 
 
 def _many_query_cases(seed: int = 17) -> list[dict[str, Tensor]]:
@@ -49,7 +51,7 @@ def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool =
     for part, index in (("context", 0), ("weights", 1)):
         check_function(
             f"attend (its {part})",
-            lambda index=index, **case: _pick(learner(**case), index, "attend"),
+            _part(learner, index, "attend"),
             lambda query, keys, mask, index=index: attention.attend(query, keys, mask=mask)[index],
             cases,
             mistakes=[
@@ -71,6 +73,8 @@ def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool =
                           "query @ keys.transpose(1, 2) are (B, L, T), the mask lines up as "
                           "mask.unsqueeze(1), and a (B, d) query is the case L = 1 (unsqueeze(1), "
                           "then squeeze(1))")],
+            rules=Rules(answers=(attention,), answers_hint="the exercise asks for steps 2 to 5 in torch "
+                        "operations: scores with bmm, the mask with masked_fill, torch.softmax, one more bmm"),
             quiet=True,
         )
     if not quiet:
@@ -78,9 +82,20 @@ def check_attend(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool =
               f"example and {len(cases) - 1} random tests.")
 
 
-def _pick(result: object, index: int, name: str) -> object:
+def _part(learner: Callable[..., object], index: int, name: str,
+          pair: str = "(context, weights)") -> Callable[..., object]:
+    """Result number ``index`` of ``learner``, as a function the engine can call and can ask whether
+    it runs elsewhere (the grader's stand-in)."""
+    def part(**case: object) -> object:
+        return _pick(learner(**case), index, name, pair)
+
+    part.runs_elsewhere = getattr(learner, "runs_elsewhere", False)  # type: ignore[attr-defined]
+    return part
+
+
+def _pick(result: object, index: int, name: str, pair: str = "(context, weights)") -> object:
     if not isinstance(result, tuple) or len(result) != 2:
-        raise ExerciseError(f"{name} should return a pair (context, weights), got {describe(result)}")
+        raise ExerciseError(f"{name} should return a pair {pair}, got {describe(result)}")
     return result[index]
 
 
@@ -166,5 +181,89 @@ def check_bahdanau_step(learner: Callable[..., Tensor], *, quiet: bool = False) 
              "softmax, weighted sum), then return cell(torch.cat([embedded, context], -1), previous)",
         error_hints=[(SIZE_ERRORS, "the GRU cell takes [embedded; context], shape (B, e + d), and "
                       "the previous state (B, d): concatenate on the last axis, torch.cat([...], -1)")],
+        rules=Rules(answers=(reference_bahdanau_step,), answers_hint="call attend, then the cell, yourself"),
         quiet=quiet,
     )
+
+
+def reference_luong_step(embedded: Tensor, previous: Tensor, previous_attentional: Tensor, keys: Tensor,
+                         mask: Tensor, cell: nn.GRUCell, W_c: Tensor) -> tuple[Tensor, Tensor]:  # noqa: N803
+    """One step of Luong et al.'s decoder with input feeding (their §3.3), the dot score.
+
+    ``embedded (B, e)``, ``previous (B, d)`` = h_{l-1}, ``previous_attentional (B, d)`` = h~_{l-1},
+    ``keys (B, T, d)``, ``mask (B, T)``, ``cell`` a ``GRUCell(e + d, d)``, ``W_c (d, 2d)``
+    -> ``(state h_l (B, d), attentional h~_l (B, d))``.
+    """
+    state = cell(torch.cat([embedded, previous_attentional], dim=-1), previous)  # input feeding
+    context, _ = attention.attend(state, keys, mask=mask)  # the new state is the query
+    return state, torch.tanh(torch.cat([context, state], dim=-1) @ W_c.T)  # step 6
+
+
+def luong_step_cases() -> list[dict[str, object]]:
+    """Bahdanau's cases (the cell takes e + d inputs in both), with h~_{l-1} and W_c added."""
+    generator = torch.Generator().manual_seed(13)
+    cases = []
+    for case in bahdanau_step_cases():
+        batch, hidden = case["previous"].shape  # type: ignore[union-attr]
+        cases.append({**case, "previous_attentional": torch.tanh(torch.randn(batch, hidden, generator=generator)),
+                      "W_c": torch.randn(hidden, 2 * hidden, generator=generator) / (2 * hidden) ** 0.5})
+    return cases
+
+
+def _luong(embedded, previous, previous_attentional, keys, mask, cell, W_c, *, fed=None, query=None,  # noqa: N803
+           use_mask=True, state_first=False, squash=True, fed_first=False):
+    fed = previous_attentional if fed is None else fed
+    state = cell(torch.cat([fed, embedded] if fed_first else [embedded, fed], -1), previous)
+    context, _ = attention.attend(state if query is None else query, keys, mask=mask if use_mask else None)
+    joined = torch.cat([state, context] if state_first else [context, state], -1) @ W_c.T
+    return state, torch.tanh(joined) if squash else joined
+
+
+def check_luong_step(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bool = False) -> None:
+    """Chapter 07: ``luong_step(embedded (B, e), previous (B, d), previous_attentional (B, d), keys (B, T, d),
+    mask (B, T), cell, W_c (d, 2d)) -> (state (B, d), attentional (B, d))``: input feeding.
+
+    The reference is :func:`reference_luong_step`; both results are checked, the state first.
+    """
+    if not callable(learner):
+        raise ExerciseError(f"luong_step should be a function, but it is {describe(learner)}")
+    cases = luong_step_cases()
+    for part, index in (("state", 0), ("attentional vector", 1)):
+        def wrong(index=index, **options):
+            return lambda **case: _luong(**case, **options)[index]
+
+        check_function(
+            f"luong_step (its {part})",
+            _part(learner, index, "luong_step", "(state, attentional)"),
+            lambda index=index, **case: reference_luong_step(**case)[index],
+            cases,
+            mistakes=[
+                Mistake(lambda index=index, **case: _luong(**case, fed=case["previous"])[index],
+                        "you fed the previous GRU state into the cell; input feeding feeds the previous "
+                        "*attentional* vector, previous_attentional (h~ of the last step), beside the embedding"),
+                Mistake(lambda index=index, **case: _luong(**case, query=case["previous"])[index],
+                        "you attended with the previous state, Bahdanau's wiring; in Luong's step the query is "
+                        "the new state h_l that the cell just returned"),
+                Mistake(wrong(state_first=True),
+                        "you concatenated [state; context]; step 6 joins [context; state], the context first, "
+                        "before W_c"),
+                Mistake(wrong(squash=False), "the tanh is missing: the attentional vector is tanh(W_c [c; h])"),
+                Mistake(wrong(fed_first=True),
+                        "you fed [previous_attentional; embedded] to the cell: its input is [embedded; "
+                        "previous_attentional], the embedding first"),
+                Mistake(wrong(use_mask=False),
+                        "padding leaks into the context: pass the mask to attend (True at real keys)"),
+                Mistake(lambda index=index, **case: reference_luong_step(**case)[1 - index],
+                        "you returned (attentional, state): return the new GRU state first, then the "
+                        "attentional vector"),
+            ],
+            hint="state = cell([embedded; previous_attentional], previous); context = attend(state, keys, mask); "
+                 "attentional = tanh([context; state] @ W_c.T)",
+            error_hints=[(SIZE_ERRORS, "the cell takes (B, e + d) = [embedded; previous_attentional] and the "
+                          "previous state (B, d); W_c is (d, 2d), so [context; state] (B, 2d) @ W_c.T gives (B, d)")],
+            rules=Rules(answers=(reference_luong_step,), answers_hint="call the cell, attend and W_c yourself"),
+            quiet=True,
+        )
+    if not quiet:
+        print(f"✓ luong_step is correct: state and attentional vector match the reference on the worked "
+              f"example and {len(cases) - 1} random tests.")

@@ -1,5 +1,5 @@
-"""Chapter 08's checks: the scaled dot product, the additive (Bahdanau) score, and the gradient of
-a log attention weight with respect to the query."""
+"""Chapter 08's checks: the additive (Bahdanau) score, and the gradient of a log attention weight with
+respect to the query."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from torch import Tensor
 
 from .. import attention
 from .cases import cases_with
-from .engine import SIZE_ERRORS, Mistake, check_function
+from .engine import SIZE_ERRORS, Mistake, Rules, check_function
 
-__all__ = ["check_scaled_dot_product_scores", "check_additive_scores", "check_query_gradient", "EXAMPLE_08_QUERY",
+__all__ = ["check_additive_scores", "check_query_gradient", "EXAMPLE_08_QUERY",
            "EXAMPLE_08_KEYS", "EXAMPLE_08_TARGET"]
 
 
@@ -26,46 +26,6 @@ EXAMPLE_08_KEYS = torch.tensor([[[2.0, 1.0, 0.0, 2.0],
 #: The worked example's target for ``query_gradient``: the second key, whose weight is 0.002 (the
 #: third holds 0.98), so the gradient is close to k_2 - k_3: about [-1.02, 2.00, -1.94, -1.02].
 EXAMPLE_08_TARGET = torch.tensor([1])  # (1,) int64
-
-
-def _reference_scaled_scores(query: Tensor, keys: Tensor) -> Tensor:
-    return attention.ScaledDotScore()(query, keys)
-
-
-def check_scaled_dot_product_scores(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
-    """Chapter 08: ``scaled_dot_product_scores(query (B, d), keys (B, T, d)) -> (B, T)``."""
-    example = {"query": EXAMPLE_08_QUERY, "keys": EXAMPLE_08_KEYS}
-    dot = attention.dot_product_scores
-    check_function(
-        "scaled_dot_product_scores",
-        learner,
-        _reference_scaled_scores,
-        cases_with(example, seed=8),
-        mistakes=[
-            Mistake(lambda query, keys: dot(query, keys),
-                    "your scores are not scaled: divide the dot products by sqrt(d), the square "
-                    "root of the hidden size d = keys.shape[-1]"),
-            Mistake(lambda query, keys: dot(query, keys) / keys.shape[-1],
-                    "you divided by d; divide by its square root, math.sqrt(d): the standard "
-                    "deviation of a dot product grows like sqrt(d), not like d"),
-            Mistake(lambda query, keys: dot(query, keys) / math.sqrt(keys.shape[1]),
-                    "you divided by the square root of the number of keys T = keys.shape[1]; d is "
-                    "the hidden size, the last axis: keys.shape[-1]"),
-            Mistake(lambda query, keys: dot(query, keys) / keys.shape[1],
-                    "you divided by the number of keys T = keys.shape[1]; divide by sqrt(d), the "
-                    "square root of the hidden size keys.shape[-1]"),
-            Mistake(lambda query, keys: dot(query, keys) * math.sqrt(keys.shape[-1]),
-                    "you multiplied by sqrt(d): divide by it, so that the scores shrink back to a "
-                    "standard deviation near 1"),
-            Mistake(lambda query, keys: torch.softmax(_reference_scaled_scores(query, keys), -1),
-                    "you returned softmax weights: this function stops at the scaled scores (the "
-                    "softmax comes after it)"),
-        ],
-        hint="each score is (query[b] * keys[b, t]).sum() / math.sqrt(d), with d = keys.shape[-1]",
-        error_hints=[(SIZE_ERRORS, "A query (B, 1, d) meets the keys as (B, d, T): transpose the keys "
-                                "with keys.transpose(1, 2) before the matrix product")],
-        quiet=quiet,
-    )
 
 
 def _reference_additive_scores(query: Tensor, keys: Tensor, W_q: Tensor, W_k: Tensor, v: Tensor) -> Tensor:  # noqa: N803
@@ -151,6 +111,8 @@ def check_additive_scores(learner: Callable[..., Tensor], *, quiet: bool = False
              "query unsqueezed to (B, 1, a), take torch.tanh, then @ v",
         error_hints=[(SIZE_ERRORS, "W_q is (a, d_q) and W_k is (a, d_k): project with query @ W_q.T and "
                                 "keys @ W_k.T (or torch.nn.functional.linear)")],
+        rules=Rules(answers=(attention.AdditiveScore,), answers_hint="the exercise asks for the score with "
+                    "plain tensors: project, add, tanh, then @ v"),
         quiet=quiet,
     )
 
@@ -214,6 +176,10 @@ def check_query_gradient(learner: Callable[..., Tensor], *, quiet: bool = False)
                                  "keys[torch.arange(B), target] picks them (keys[target] indexes the "
                                  "batch axis)"),
         ],
+        rules=Rules(answers=(_reference_query_gradient,),
+                    no_autograd="compute k_target - Σ_j α_j k_j with tensor operations, from your derivation",
+                    no_loop="index every row's target key at once, keys[torch.arange(B), target], and mix "
+                            "the keys with one bmm"),
         quiet=quiet,
     )
 

@@ -10,6 +10,9 @@ one that was made, whatever went wrong: values, shape or NaN.
 
 Every call of the learner's code goes through :func:`run_learner`, which stops a call that runs
 longer than :data:`TIME_LIMIT_S` seconds (a loop that never ends) with a sentence naming the limit.
+A check's :class:`~lib.checks.manner.Rules` say what the learner's function may not do (run the
+library's own answer, use autograd, loop in Python); :mod:`lib.checks.manner` watches each call
+for it, and a case whose values are right is then refused with one sentence saying why.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-__all__ = ["ExerciseError", "NOT_IMPLEMENTED", "Mistake", "SIZE_ERRORS", "TIME_LIMIT_S", "check_function",
+from .manner import Rules, watching
+
+__all__ = ["ExerciseError", "NOT_IMPLEMENTED", "Mistake", "Rules", "SIZE_ERRORS", "TIME_LIMIT_S", "check_function",
            "run_learner"]
 
 #: Seconds one call of a learner's function may run before the check stops it: every exercise
@@ -199,6 +204,7 @@ def check_function(
     error_hints: Sequence[tuple[Sequence[str], str]] = (),
     boolean: str = "",
     atol: float = 1e-5,
+    rules: Rules | None = None,
     quiet: bool = False,
 ) -> None:
     """Compare ``learner(**case)`` with ``reference(**case)`` on every case.
@@ -213,6 +219,8 @@ def check_function(
             message contains one of the phrases (e.g. :data:`SIZE_ERRORS`).
         boolean: for a function that returns a bool tensor, what True means.
         atol: absolute tolerance (relative tolerance 1e-4).
+        rules: what the learner's function may not do (run the library's answer, autograd, a
+            Python loop); checked on every case whose values are right.
         quiet: no success message.
 
     Raises:
@@ -227,7 +235,11 @@ def check_function(
     for number, case in enumerate(cases):
         which = "the worked example" if number == 0 else f"test case {number}"
         inputs = _clone(case)
-        got = run_learner(name, learner, inputs, f"{which} ({_shapes(case)})", error_hints)
+        # A stand-in whose calls run in another process (the grader's LearnerFunction) cannot be
+        # traced from here: its values are compared, and the rules hold where the learner's code
+        # runs in this process (the notebook, Colab, the tests).
+        with watching(None if getattr(learner, "runs_elsewhere", False) else rules) as seen:
+            got = run_learner(name, learner, inputs, f"{which} ({_shapes(case)})", error_hints)
         for key, value in case.items():
             if isinstance(value, Tensor) and not torch.equal(inputs[key], value):
                 raise ExerciseError(
@@ -245,6 +257,8 @@ def check_function(
             got = got.float()
         expected = reference(**_clone(case))
         _compare(name, got, expected, case, which, mistakes, hint, atol)
+        if rules is not None and (refusal := seen.refusal(name, rules)):
+            raise ExerciseError(refusal)
     if not quiet:
         print(f"✓ {name} is correct: it matches the reference on the worked example and "
               f"{len(cases) - 1} random tests.")

@@ -1,4 +1,4 @@
-"""Chapter 03's check, ``check_dot_product_scores``, on the shared harness."""
+"""Chapter 03's checks, ``check_dot_product_scores`` and ``check_general_scores``, on the shared harness."""
 
 import math
 
@@ -13,7 +13,16 @@ def dot_product_scores(query, keys):
     return torch.bmm(query.unsqueeze(1), keys.transpose(1, 2)).squeeze(1)
 
 
-SPECS = [CheckSpec(checks.check_dot_product_scores, "dot_product_scores", dot_product_scores, {
+def general_scores(query, keys, W):  # noqa: N803
+    return torch.einsum("bq,qk,btk->bt", query, W, keys)
+
+
+SPECS = [CheckSpec(checks.check_general_scores, "general_scores", general_scores, {
+    "W transposed": (lambda query, keys, W: dot_product_scores(query @ W.T, keys), "W transposed"),
+    "W missing": (lambda query, keys, W: dot_product_scores(query, keys), "W is missing"),
+    "not squeezed": (lambda query, keys, W: (query @ W).unsqueeze(1) @ keys.transpose(1, 2), "shape (B, 1, T)"),
+    "softmax": (lambda query, keys, W: torch.softmax(general_scores(query, keys, W), -1), "softmax weights"),
+}), CheckSpec(checks.check_dot_product_scores, "dot_product_scores", dot_product_scores, {
     "keys not transposed": (lambda query, keys: torch.bmm(query.unsqueeze(1), keys).squeeze(1),
         "keys.transpose(1, 2)"),
     "summed over positions": (lambda query, keys: (query.unsqueeze(1) * keys).sum(1),

@@ -17,6 +17,14 @@ def attend(query, keys, mask):
     return (context, weights) if query.dim() == 3 else (context.squeeze(1), weights.squeeze(1))
 
 
+def attend_scaled(query, keys, mask):
+    queries = query if query.dim() == 3 else query.unsqueeze(1)  # (B, L, d)
+    scores = torch.bmm(queries, keys.transpose(1, 2)) / keys.shape[-1] ** 0.5
+    weights = torch.softmax(scores.masked_fill(~mask.unsqueeze(1), float("-inf")), -1)  # (B, L, T)
+    context = torch.bmm(weights, keys)
+    return (context, weights) if query.dim() == 3 else (context.squeeze(1), weights.squeeze(1))
+
+
 def attend_one_query(query, keys, mask):
     """The (B, d) version only, as the chapter's exercise first asked."""
     scores = torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1).masked_fill(~mask, float("-inf"))
@@ -36,16 +44,43 @@ def bahdanau_step(embedded, previous, keys, mask, cell):
     return cell(torch.cat([embedded, context], -1), previous)
 
 
+def luong_step(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    state = cell(torch.cat([embedded, previous_attentional], -1), previous)  # input feeding
+    context, _ = attend(state, keys, mask)  # the new state is the query
+    return state, torch.tanh(torch.cat([context, state], -1) @ W_c.T)
+
+
+def luong_fed_state(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    return luong_step(embedded, previous, previous, keys, mask, cell, W_c)
+
+
+def luong_bahdanau_query(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    state = cell(torch.cat([embedded, previous_attentional], -1), previous)
+    context, _ = attend(previous, keys, mask)
+    return state, torch.tanh(torch.cat([context, state], -1) @ W_c.T)
+
+
+def luong_state_first(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    state = cell(torch.cat([embedded, previous_attentional], -1), previous)
+    context, _ = attend(state, keys, mask)
+    return state, torch.tanh(torch.cat([state, context], -1) @ W_c.T)
+
+
+def luong_no_tanh(embedded, previous, previous_attentional, keys, mask, cell, W_c):  # noqa: N803
+    state = cell(torch.cat([embedded, previous_attentional], -1), previous)
+    context, _ = attend(state, keys, mask)
+    return state, torch.cat([context, state], -1) @ W_c.T
+
+
 def _mean_of_real_keys(keys, mask):
     return (keys * mask.unsqueeze(-1)).sum(1) / mask.sum(-1, keepdim=True)
 
 
 SPECS = [
     CheckSpec(checks.check_attend, "attend", attend, {
-        "mask ignored": (lambda query, keys, mask: attention.attend(query, keys),
+        "mask ignored": (lambda query, keys, mask: attend(query, keys, torch.ones_like(mask)),
             "padding leaks"),
-        "scaled scores": (lambda query, keys, mask: attention.attend(query, keys, mask=mask, score=attention.ScaledDotScore()),
-            "scaled by 1/sqrt(d)"),
+        "scaled scores": (attend_scaled, "scaled by 1/sqrt(d)"),
         "pair swapped": (lambda query, keys, mask: attend(query, keys, mask)[::-1],
             "return the context first"),
         "context only": (lambda query, keys, mask: attend(query, keys, mask)[0],
@@ -54,6 +89,15 @@ SPECS = [
             "the query may be (B, d) or (B, L, d)"),
         "mask along the queries": (attend_mask_along_queries,
             "mask.unsqueeze(1), (B, 1, T)"),
+    }, result="pair"),
+    CheckSpec(checks.check_luong_step, "luong_step", luong_step, {
+        "fed the state": (luong_fed_state, "input feeding feeds the previous *attentional* vector"),
+        "Bahdanau's query": (luong_bahdanau_query, "you attended with the previous state"),
+        "[state; context]": (luong_state_first, "step 6 joins [context; state]"),
+        "no tanh": (luong_no_tanh, "the tanh is missing"),
+        "mask ignored": (lambda **case: luong_step(**{**case, "mask": torch.ones_like(case["mask"])}),
+                         "padding leaks into the context"),
+        "swapped": (lambda **case: luong_step(**case)[::-1], "return the new GRU state first"),
     }, result="pair"),
     CheckSpec(checks.check_bahdanau_step, "bahdanau_step", bahdanau_step, {
         "mask ignored": (lambda embedded, previous, keys, mask, cell:

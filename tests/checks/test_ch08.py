@@ -1,5 +1,4 @@
-"""Chapter 08's checks, ``check_scaled_dot_product_scores``, ``check_additive_scores`` and
-``check_query_gradient``, on the shared harness."""
+"""Chapter 08's checks, ``check_additive_scores`` and ``check_query_gradient``, on the shared harness."""
 
 import math
 
@@ -8,33 +7,11 @@ import torch
 from harness import *  # noqa: F403 - the harness tests, run on SPECS
 from harness import CheckSpec, fails
 from lib import checks
-from lib.checks.ch08 import (_additive_cases, _query_gradient_cases, _reference_query_gradient,
-                             _reference_scaled_scores)
-
-
-def scaled_reference(query, keys):
-    return torch.bmm(query.unsqueeze(1), keys.transpose(1, 2)).squeeze(1) / math.sqrt(keys.shape[-1])
+from lib.checks.ch08 import _additive_cases, _query_gradient_cases, _reference_query_gradient
 
 
 def _dot(query, keys):
     return (query.unsqueeze(1) * keys).sum(-1)
-
-
-SCALED_MISTAKES = {
-    "not scaled": (_dot, "not scaled"),
-    "divided by d": (lambda query, keys: _dot(query, keys) / keys.shape[-1], "you divided by d"),
-    "divided by sqrt(T)": (lambda query, keys: _dot(query, keys) / math.sqrt(keys.shape[1]),
-                           "square root of the number of keys"),
-    "divided by T": (lambda query, keys: _dot(query, keys) / keys.shape[1],
-                     "you divided by the number of keys"),
-    "multiplied by sqrt(d)": (lambda query, keys: _dot(query, keys) * math.sqrt(keys.shape[-1]),
-                              "you multiplied by sqrt(d)"),
-    "softmax": (lambda query, keys: torch.softmax(scaled_reference(query, keys), -1),
-                "you returned softmax weights"),
-    "keys not transposed": (lambda query, keys: torch.bmm(query.unsqueeze(1), keys).squeeze(1)
-                            / math.sqrt(keys.shape[-1]), "transpose the keys"),
-    "wrong shape": (lambda query, keys: scaled_reference(query, keys).unsqueeze(1), "returned shape"),
-}
 
 
 def additive_reference(query, keys, W_q, W_k, v):  # noqa: N803
@@ -124,25 +101,13 @@ GRADIENT_MISTAKES = {
 
 
 SPECS = [
-    CheckSpec(checks.check_scaled_dot_product_scores, "scaled_dot_product_scores", scaled_reference, SCALED_MISTAKES),
     CheckSpec(checks.check_additive_scores, "additive_scores", additive_reference, ADDITIVE_MISTAKES),
     CheckSpec(checks.check_query_gradient, "query_gradient", query_gradient, GRADIENT_MISTAKES),
 ]
 
 
-def test_scaled_worked_example():
-    scores = _reference_scaled_scores(checks.EXAMPLE_08_QUERY, checks.EXAMPLE_08_KEYS)
-    assert torch.equal(scores, torch.tensor([[2.0, 1.0, 4.0]]))
-
-
 def test_mistakes_differ_from_the_reference_on_the_worked_examples():
     """Every known mistake is wrong on the first case, so it is named there, not by chance later."""
-    example = {"query": checks.EXAMPLE_08_QUERY, "keys": checks.EXAMPLE_08_KEYS}
-    expected = scaled_reference(**example)
-    for name, (implementation, _) in SCALED_MISTAKES.items():
-        if name in ("keys not transposed", "wrong shape"):
-            continue
-        assert not torch.allclose(implementation(**example), expected), name
     example = _additive_cases(seed=9)[0]
     expected = additive_reference(**example)
     for name, (implementation, _) in list(ADDITIVE_MISTAKES.items())[:5]:

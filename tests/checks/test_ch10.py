@@ -1,5 +1,5 @@
-"""Chapter 10's checks, ``check_causal_mask``, ``check_split_heads`` and
-``check_sinusoidal_positions``, on the shared harness."""
+"""Chapter 10's checks, ``check_causal_padded_attention``, ``check_split_heads`` and
+``check_offset_matrix``, on the shared harness."""
 
 import math
 
@@ -15,8 +15,18 @@ def causal_mask(length):
     return positions.unsqueeze(0) <= positions.unsqueeze(1)
 
 
-def _ones(length):
-    return torch.ones(length, length, dtype=torch.bool)
+def _attention(queries, keys, values, allowed, scale=True):
+    scores = queries @ keys.transpose(1, 2) / (math.sqrt(keys.shape[-1]) if scale else 1.0)
+    return torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1) @ values
+
+
+def _padding(lengths, length):
+    return (torch.arange(length).unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(1)  # (B, 1, T): hides key columns
+
+
+def causal_padded_attention(queries, keys, values, lengths):
+    length = queries.shape[1]
+    return _attention(queries, keys, values, causal_mask(length) & _padding(lengths, length))
 
 
 def split_heads(x, heads):
@@ -24,32 +34,43 @@ def split_heads(x, heads):
     return x.view(batch, length, heads, d_model // heads).permute(0, 2, 1, 3)
 
 
-def _table(length, d_model, pair=lambda angle: (math.sin(angle), math.cos(angle)), start=0, exponent=2):
-    """The position table written with loops, as a learner might: ``pair`` fills columns 2i, 2i+1."""
-    table = torch.zeros(length, d_model)
-    for p in range(length):
-        for i in range(d_model // 2):
-            table[p, 2 * i], table[p, 2 * i + 1] = pair((p + start) / 10_000 ** (exponent * i / d_model))
-    return table
+def offset_matrix(k, d_model):
+    """Written with a loop over the pairs, as a learner might (no loop is asked against)."""
+    matrix = torch.zeros(d_model, d_model)
+    for i in range(d_model // 2):
+        angle = k / 10_000 ** (2 * i / d_model)
+        matrix[2 * i:2 * i + 2, 2 * i:2 * i + 2] = torch.tensor([[math.cos(angle), math.sin(angle)],
+                                                                 [-math.sin(angle), math.cos(angle)]])
+    return matrix
 
 
-def sinusoidal_positions(length, d_model):
-    return _table(length, d_model)
+def _with(k, d_model, rows):
+    matrix = torch.zeros(d_model, d_model)
+    for i in range(d_model // 2):
+        matrix[2 * i:2 * i + 2, 2 * i:2 * i + 2] = torch.tensor(rows(k / 10_000 ** (2 * i / d_model)))
+    return matrix
 
 
 SPECS = [
-    CheckSpec(checks.check_causal_mask, "causal_mask", causal_mask, {
-        "upper triangle": (lambda length: _ones(length).triu(),
-            "upper triangle"),
-        "no diagonal": (lambda length: _ones(length).tril(-1),
-            "cannot see itself"),
-        "PyTorch's convention": (lambda length: ~_ones(length).tril(),
-            "PyTorch's convention"),
-        "nothing masked": (lambda length: _ones(length),
-            "nothing is masked"),
-        "float -inf mask": (lambda length: torch.full((length, length), float("-inf")).triu(1),
-            "should return a bool tensor"),
-    }, result="bool", tensor_inputs=False),
+    CheckSpec(checks.check_causal_padded_attention, "causal_padded_attention", causal_padded_attention, {
+        "no padding mask": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, causal_mask(queries.shape[1]).expand(len(lengths), -1, -1)),
+            "the padding mask is missing"),
+        "no causal mask": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, _padding(lengths, queries.shape[1]).expand(-1, queries.shape[1], -1)),
+            "the causal mask is missing"),
+        "or, not and": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, causal_mask(queries.shape[1]) | _padding(lengths, queries.shape[1])),
+            "combined the masks with |"),
+        "keys as values": (lambda queries, keys, values, lengths: causal_padded_attention(queries, keys, keys, lengths),
+            "you mixed the keys"),
+        "not scaled": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, causal_mask(queries.shape[1]) & _padding(lengths, queries.shape[1]), scale=False),
+            "not scaled"),
+        "padding along the queries": (lambda queries, keys, values, lengths: _attention(
+            queries, keys, values, causal_mask(queries.shape[1]) & _padding(lengths, queries.shape[1]).transpose(1, 2)),
+            "(B, 1, T)"),
+    }),
     CheckSpec(checks.check_split_heads, "split_heads", split_heads, {
         "no transpose": (lambda x, heads: x.reshape(x.shape[0], x.shape[1], heads, -1),
             "(B, T, h, d/h)"),
@@ -60,31 +81,57 @@ SPECS = [
         "heads in the batch": (lambda x, heads: split_heads(x, heads).reshape(-1, x.shape[1], x.shape[2] // heads),
             "(B*h, T, d/h)"),
     }),
-    CheckSpec(checks.check_sinusoidal_positions, "sinusoidal_positions", sinusoidal_positions, {
-        "sine and cosine swapped": (lambda length, d_model: _table(length, d_model, lambda a: (math.cos(a), math.sin(a))),
-            "swapped"),
-        "halves, not interleaved": (lambda length, d_model: torch.cat([_table(length, d_model)[:, 0::2],
-                                                                       _table(length, d_model)[:, 1::2]], -1),
-            "first half"),
-        "exponent i/d": (lambda length, d_model: _table(length, d_model, exponent=1),
-            "yours is i/d"),
-        "positions from 1": (lambda length, d_model: _table(length, d_model, start=1),
-            "start at 0"),
+    CheckSpec(checks.check_offset_matrix, "offset_matrix", offset_matrix, {
+        "wrong way": (lambda k, d_model: _with(k, d_model, lambda a: [[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]),
+            "turns the wrong way"),
+        "rows swapped": (lambda k, d_model: _with(k, d_model, lambda a: [[-math.sin(a), math.cos(a)], [math.cos(a), math.sin(a)]]),
+            "rows of each 2x2 block are swapped"),
+        "one frequency": (lambda k, d_model: torch.block_diag(*[torch.tensor(
+            [[math.cos(k), math.sin(k)], [-math.sin(k), math.cos(k)]])] * (d_model // 2)),
+            "its own frequency"),
+        "identity": (lambda k, d_model: torch.eye(d_model), "you returned the identity"),
     }, tensor_inputs=False),
 ]
 
 
-def test_causal_mask_wrong_shape_is_reported():
-    fails(checks.check_causal_mask, lambda length: causal_mask(length)[None], "returned shape (1, 4, 4)")
+def test_causal_padded_attention_padding_only_changes_the_padded_rows():
+    """What the exercise asks last: under the causal mask a real row never sees padding."""
+    from lib.checks.ch10 import _causal_padded_cases
+
+    for case in _causal_padded_cases():
+        length = case["queries"].shape[1]
+        causal_only = _attention(case["queries"], case["keys"], case["values"], causal_mask(length))
+        both = causal_padded_attention(**case)
+        real = (torch.arange(length) < case["lengths"].unsqueeze(1))  # (B, T) rows of real positions
+        assert torch.allclose(causal_only[real], both[real])
+        assert not torch.allclose(causal_only[~real], both[~real])
 
 
-def test_causal_mask_from_tril_passes():
-    checks.check_causal_mask(lambda length: torch.ones(length, length, dtype=torch.bool).tril(), quiet=True)
+def test_a_lib_causal_mask_inside_the_answer_is_refused():
+    from lib import transformer
+
+    def with_lib_mask(queries, keys, values, lengths):
+        return _attention(queries, keys, values, transformer.causal_mask(queries.shape[1]) & _padding(lengths, queries.shape[1]))
+
+    fails(checks.check_causal_padded_attention, with_lib_mask, "runs lib.transformer.causal_mask")
 
 
-def test_positions_in_float64_are_refused():
-    fails(checks.check_sinusoidal_positions, lambda length, d_model: _table(length, d_model).double(),
-          "returned dtype torch.float64")
+def test_the_offset_matrix_moves_the_library_encodings_by_k():
+    from lib import transformer
+
+    table = transformer.sinusoidal_positions(30, 16)  # (30, 16)
+    for k in (1, 4, 9):
+        assert torch.allclose(table[:-k] @ offset_matrix(k, 16).T, table[k:], atol=1e-4)
+
+
+def test_the_library_positions_inside_the_answer_are_refused():
+    from lib import transformer
+
+    def by_least_squares(k, d_model):
+        table = transformer.sinusoidal_positions(64, d_model)
+        return torch.linalg.lstsq(table[:64 - k], table[k:]).solution.T
+
+    fails(checks.check_offset_matrix, by_least_squares, "runs lib.transformer.sinusoidal_positions")
 
 
 def test_split_heads_worked_example_gives_each_head_a_contiguous_slice():
