@@ -28,12 +28,17 @@ import shutil
 import subprocess
 import tempfile
 import time
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from jupyter_client import KernelManager
 from torch import nn
+
+from lib.checks.manner import Rules, Seen
 
 from .isolation import kernel_environment, kernel_prefix
 
@@ -86,12 +91,35 @@ def __coursework_module__(value):
     return value
 
 
-def __coursework_call__(name, inputs_path, output_path):
+def __coursework_rules__(rules):
+    import importlib
+    from lib.checks.manner import Rules
+    answers = []
+    for module, qualname in rules["answers"]:
+        found = importlib.import_module(module)
+        for part in qualname.split(".") if qualname else []:
+            found = getattr(found, part)
+        answers.append(found)
+    return Rules(answers=tuple(answers), no_autograd="yes" if rules["no_autograd"] else "",
+                 no_loop="yes" if rules["no_loop"] else "")
+
+
+def __coursework_call__(name, inputs_path, output_path, rules=None):
     import torch
     inputs = __coursework_module__(torch.load(inputs_path, weights_only=True))
     try:
-        returned = globals()[name](*inputs["args"], **inputs["kwargs"])
-        answer = {{"returned": __coursework_encode__(returned), "inputs": __coursework_encode__(inputs)}}
+        function = globals()[name]
+        if rules is None:
+            returned = function(*inputs["args"], **inputs["kwargs"])
+            seen = {{}}
+        else:
+            from lib.checks.manner import watching
+            with watching(__coursework_rules__(rules)) as watched:
+                returned = function(*inputs["args"], **inputs["kwargs"])
+            seen = {{"answer": watched.answer, "autograd": watched.autograd,
+                    "loop": list(watched.loop) if watched.loop else None}}
+        answer = {{"returned": __coursework_encode__(returned), "inputs": __coursework_encode__(inputs),
+                  "seen": seen}}
     except BaseException as error:  # SystemExit and KeyboardInterrupt are the learner's too
         answer = {{"raised": [type(error).__name__, str(error)[:2000]]}}
     try:
@@ -333,16 +361,23 @@ class LearnerKernel:
         found = self._answer(out)
         return {name: (str(found[name][0]), _decode(found[name][1])) for name in names}
 
-    def call(self, name: str, args: tuple, kwargs: dict[str, object], deadline: float) -> object:
-        """``name(*args, **kwargs)`` in the kernel: its result as data, or its exception raised here."""
+    def call(self, name: str, args: tuple, kwargs: dict[str, object], deadline: float,
+             rules: dict[str, object] | None = None, seen: dict[str, object] | None = None) -> object:
+        """``name(*args, **kwargs)`` in the kernel: its result as data, or its exception raised here.
+
+        With ``rules`` (:func:`rules_for_kernel`), the call is traced in the kernel by
+        :func:`lib.checks.manner.watching`, and what it saw is put in ``seen``.
+        """
         if not self.alive:
             self.revive()
         sent, out = self._file("inputs"), self._file("answer")
         inputs = {"args": list(args), "kwargs": kwargs}
         torch.save(_encode_modules(inputs), sent)
-        self._execute(_HELPERS + f"\n__coursework_call__({name!r}, {str(sent)!r}, {str(out)!r})",
+        self._execute(_HELPERS + f"\n__coursework_call__({name!r}, {str(sent)!r}, {str(out)!r}, {rules!r})",
                       deadline - time.monotonic())
         answer = self._answer(out)
+        if seen is not None:
+            seen.update(answer.get("seen", {}))
         if "raised" in answer:
             kind, message = (str(part) for part in answer["raised"])
             raise NotImplementedError(message) if kind == "NotImplementedError" else \
@@ -358,18 +393,53 @@ class LearnerKernel:
         return _decode(answer["returned"])
 
 
+def rules_for_kernel(rules: Rules) -> dict[str, object]:
+    """``rules`` as data the kernel can rebuild: each answer as (module, qualified name)."""
+    answers = []
+    for answer in rules.answers:
+        if isinstance(answer, types.ModuleType):
+            answers.append((answer.__name__, ""))
+        elif "<locals>" in getattr(answer, "__qualname__", "<locals>"):
+            raise ValueError(f"a check's rules name {answer!r}, which the grader's kernel cannot import: "
+                             "name a module-level function, class or module of lib")
+        else:
+            answers.append((answer.__module__, answer.__qualname__))
+    return {"answers": answers, "no_autograd": bool(rules.no_autograd), "no_loop": bool(rules.no_loop)}
+
+
 class LearnerFunction:
     """What a check is given in place of the learner's function: calls go to the kernel."""
 
-    #: lib.checks traces a learner's call for what an exercise forbids (lib's own answer, autograd, a
-    #: Python loop); this process runs none of the learner's code, so there is nothing to trace here.
+    #: The learner's code runs in the kernel, not here: :meth:`watching` traces it there.
     runs_elsewhere = True
 
     def __init__(self, kernel: LearnerKernel, name: str, deadline: float) -> None:
         self.kernel, self.__name__, self.deadline = kernel, name, deadline
+        self._rules: dict[str, object] | None = None
+        self._seen = Seen()
+
+    @contextmanager
+    def watching(self, rules: Rules | None) -> Iterator[Seen]:
+        """:func:`lib.checks.manner.watching` for calls made in the body, traced in the kernel."""
+        self._rules = rules_for_kernel(rules) if rules is not None and (
+            rules.answers or rules.no_autograd or rules.no_loop) else None
+        self._seen = Seen()
+        try:
+            yield self._seen
+        finally:
+            self._rules = None
 
     def __call__(self, *args: object, **kwargs: object) -> object:
-        return self.kernel.call(self.__name__, args, kwargs, self.deadline)
+        seen: dict[str, object] = {}
+        returned = self.kernel.call(self.__name__, args, kwargs, self.deadline, self._rules, seen)
+        if seen.get("answer") and not self._seen.answer:
+            self._seen.answer = str(seen["answer"])
+        if seen.get("autograd") and not self._seen.autograd:
+            self._seen.autograd = str(seen["autograd"])
+        if seen.get("loop") and not self._seen.loop:
+            line, text, runs = seen["loop"]  # type: ignore[misc]
+            self._seen.loop = (int(line), str(text), int(runs))
+        return returned
 
     def __repr__(self) -> str:
         return f"<the learner's {self.__name__}>"

@@ -90,6 +90,8 @@ def _part(learner: Callable[..., object], index: int, name: str,
         return _pick(learner(**case), index, name, pair)
 
     part.runs_elsewhere = getattr(learner, "runs_elsewhere", False)  # type: ignore[attr-defined]
+    if part.runs_elsewhere:  # type: ignore[attr-defined]
+        part.watching = learner.watching  # type: ignore[attr-defined]  # traced where it runs
     return part
 
 

@@ -235,10 +235,10 @@ def check_function(
     for number, case in enumerate(cases):
         which = "the worked example" if number == 0 else f"test case {number}"
         inputs = _clone(case)
-        # A stand-in whose calls run in another process (the grader's LearnerFunction) cannot be
-        # traced from here: its values are compared, and the rules hold where the learner's code
-        # runs in this process (the notebook, Colab, the tests).
-        with watching(None if getattr(learner, "runs_elsewhere", False) else rules) as seen:
+        # A stand-in whose calls run in another process (the grader's LearnerFunction) is traced
+        # there, where the learner's code runs: it brings its own ``watching``.
+        watch = learner.watching if getattr(learner, "runs_elsewhere", False) else watching
+        with watch(rules) as seen:
             got = run_learner(name, learner, inputs, f"{which} ({_shapes(case)})", error_hints)
         for key, value in case.items():
             if isinstance(value, Tensor) and not torch.equal(inputs[key], value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import sys
@@ -14,6 +15,8 @@ import torch
 from harness import fails
 from lib import attention, checks, transformer
 from lib.checks.ch07 import reference_bahdanau_step, reference_luong_step
+from lib.checks.engine import ExerciseError
+from lib.checks.manner import Seen
 
 MODULES = sorted(path.stem for path in Path(__file__).parent.glob("test_ch[0-9][0-9].py"))
 
@@ -328,21 +331,30 @@ def test_the_limit_is_not_swallowed_by_the_learners_except():
 
 
 class _ElsewhereStandIn:
-    """Like the grader's LearnerFunction: its calls run in another process, which this one cannot trace."""
+    """Like the grader's LearnerFunction: its calls run in another process, which traces them
+    (coursework/sandbox.py; tests/coursework/test_sandbox.py runs the real one) and reports here."""
 
     runs_elsewhere = True
 
-    def __init__(self, function):
-        self.function = function
+    def __init__(self, function, seen_there: dict):
+        self.function, self.seen_there = function, seen_there
+
+    @contextlib.contextmanager
+    def watching(self, rules):
+        yield Seen(**self.seen_there) if rules is not None else Seen()
 
     def __call__(self, **case):
         return self.function(**case)
 
 
-def test_a_stand_in_that_runs_elsewhere_is_judged_by_its_values_only():
-    checks.check_dot_product_scores(_ElsewhereStandIn(_scores_for), quiet=True)  # its loop runs elsewhere
-    checks.check_attend(_ElsewhereStandIn(lambda query, keys, mask: attention.attend(query, keys, mask=mask)),
-                        quiet=True)
+def test_a_stand_in_that_runs_elsewhere_is_judged_by_what_was_seen_where_it_ran():
+    checks.check_dot_product_scores(_ElsewhereStandIn(_scores_for, {}), quiet=True)  # its loop was not seen here
+    with pytest.raises(ExerciseError, match="runs a Python loop: `rows.append"):
+        checks.check_dot_product_scores(_ElsewhereStandIn(_scores_for, {"loop": (4, "rows.append(x)", 2)}),
+                                        quiet=True)
+    with pytest.raises(ExerciseError, match="runs lib.attention.attend, the library's own answer"):
+        checks.check_attend(_ElsewhereStandIn(lambda query, keys, mask: attention.attend(query, keys, mask=mask),
+                                              {"answer": "lib.attention.attend"}), quiet=True)
 
 
 def test_in_ipython_a_cell_s_loop_and_lib_answer_are_refused(capsys):

@@ -135,3 +135,31 @@ def test_without_namespaces_the_kernel_still_runs_in_its_own_folder(monkeypatch)
         assert [run.status for run in kernel.run()] == ["ok"]
         seen = kernel.lookup(["here", "parent"])
         assert seen["here"] == ("value", str(kernel.folder)) and seen["parent"][1] != 0
+
+
+def test_the_rules_of_an_exercise_are_enforced_in_the_learners_kernel():
+    """The grader's stand-in is traced where the learner's code runs: lib's own answer, handed in
+    or called, and a Python loop where the exercise forbids one, are refused as in a notebook."""
+    from lib import checks
+    from lib.checks.engine import ExerciseError
+
+    cells = ["import torch\nfrom lib import attention\n"
+             "def attend(query, keys, mask=None):\n    return attention.attend(query, keys, mask=mask)\n"
+             "def dot_product_scores(query, keys):\n"
+             "    return torch.stack([k @ q for q, k in zip(query, keys)])\n"
+             "def honest_scores(query, keys):\n    return torch.bmm(keys, query.unsqueeze(-1)).squeeze(-1)\n"]
+    with LearnerKernel(cells, cell_timeout=60, deadline=time.monotonic() + 240) as kernel:
+        kernel.run()
+        learner = {name: LearnerFunction(kernel, name, time.monotonic() + 120)
+                   for name in ("attend", "dot_product_scores", "honest_scores")}
+        try:
+            checks.check_attend(learner["attend"], quiet=True)
+            raise AssertionError("lib.attention.attend handed in through the kernel was accepted")
+        except ExerciseError as error:
+            assert "runs lib.attention.attend, the library's own answer" in str(error)
+        try:
+            checks.check_dot_product_scores(learner["dot_product_scores"], quiet=True)
+            raise AssertionError("a comprehension was accepted where the exercise says no loop")
+        except ExerciseError as error:
+            assert "runs a Python loop: `return torch.stack([k @ q for q, k in zip(query, keys)])`" in str(error)
+        checks.check_dot_product_scores(learner["honest_scores"], quiet=True)
