@@ -193,7 +193,7 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, layout: s
     high = max(float(keys.max()), float(step.query.max()), float(step.context.max()))
     norm = mpl.colors.Normalize(low, high)
     wide = max(1.0, 0.28 * T)
-    ratios = {"keys": wide, "scores": 1.6, "softmax": 1.1, "weighting": wide, "sum": 0.6, "concat": 0.7,
+    ratios = {"keys": wide, "scores": 1.6, "softmax": 1.1, "weighting": wide, "sum": 0.75, "concat": 0.85,
               "next": 1.3}
     use_course_font()  # token labels may be Hangul (the running example, 나는 오늘)
     fig = plt.figure(figsize=size or _SIZES[layout], dpi=dpi, layout="constrained")
