@@ -196,9 +196,15 @@ def ch09_sentence_map() -> Figure:
                                    title="나는 오늘 도쿄에 있어요. read with its reference").figure
 
 
+def ch10_positions() -> Figure:
+    positions = torch.rand(64, 50) * 2 - 1  # (columns, positions), drawn with the default size
+    return plots.matrix_heatmap(positions, xlabel="position p", ylabel="column (2i: sine, 2i+1: cosine)",
+                                title="Sinusoidal position encodings, d = 64", colorbar_label="value").figure
+
+
 FIGURES = [ch02_key_matrix, ch02_real_keys, ch03_geometry, ch04_scales, ch04_masks, ch05_weighted_keys,
            ch06_sum_and_hull, ch07_date_map, ch01_ch07_by_length, ch08_saturation, ch08_score_map, ch09_losses,
-           ch09_by_length, ch09_sentence_map]
+           ch09_by_length, ch09_sentence_map, ch10_positions]
 
 
 @pytest.mark.parametrize("draw", FIGURES, ids=lambda draw: draw.__name__)
