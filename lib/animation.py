@@ -36,6 +36,7 @@ _ICONS = {  # characters that DejaVu Sans, matplotlib's and most systems' defaul
 }
 _CDN_LINK = re.compile(r"<link\s+rel=\"stylesheet\"\s+href=\"https?://[^\"]+\"\s*/?>", re.S)
 _FRAME = re.compile(r"frames\[\d+\] = \"data:image/")
+MAX_WIDTH_IN = 7.3  # the player is about 740 px wide on a 1366-px screen (sphinx-book-theme 1.3)
 
 
 class Animation:
@@ -45,7 +46,7 @@ class Animation:
     the PNG bytes of frame 0; the figure is closed, so Jupyter does not also show it as a plot.
     """
 
-    def __init__(self, player: FuncAnimation, frames: int, alt: str, *, dpi: float = 64) -> None:
+    def __init__(self, player: FuncAnimation, frames: int, alt: str, *, dpi: float = 100) -> None:
         self.player, self.frames, self.alt, self.dpi = player, frames, alt, dpi
         self._html: str | None = None
         figure = player._fig
@@ -117,13 +118,16 @@ def _check(weights: torch.Tensor, source_tokens: Sequence[str], output_tokens: S
 
 def decoding_animation(
     weights: torch.Tensor, source_tokens: Sequence[str], output_tokens: Sequence[str], *,
-    title: str = "", interval_ms: int = 700, dpi: float = 64,
+    title: str = "", interval_ms: int = 700, dpi: float = 100,
 ) -> Animation:
     """One frame per output token: the bars show where the decoder looks while it writes that
-    token, the heatmap below fills in row by row. ``weights (L, T)``, one row per output token."""
+    token, the heatmap below fills in row by row. ``weights (L, T)``, one row per output token.
+
+    At most 7.3 inches wide: at 100 dpi 730 px, no wider than the player on a 1366-px screen
+    (about 740 px), so its smallest text, 8 points, is 11 px as shown."""
     values = _check(weights, source_tokens, output_tokens)
     L, T = values.shape
-    width = min(14.0, max(6.0, 0.32 * T + 2.5))
+    width = min(MAX_WIDTH_IN, max(5.0, 0.22 * T + 2.5))
     use_course_font()  # token labels may be Hangul (chapter 09's Korean sentence)
     fig, (bars_ax, map_ax) = plt.subplots(
         2, 1, figsize=(width, 2.2 + 0.22 * L), dpi=dpi, layout="constrained",

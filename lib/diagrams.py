@@ -1,10 +1,12 @@
 """Pictures of the mechanism: one decoder step drawn from real tensors, and two animations.
 
-:func:`step_schematic` draws the six steps of chapters 2-7 side by side, computed with
+:func:`step_schematic` draws the six steps of chapters 2-7 in reading order, computed with
 :mod:`lib.attention` from the keys and the query it is given: the keys as columns of cells, the
 query and its score on each arrow, the softmax weights, the weighted keys, their sum (the
 context vector), the concatenation ``[c; q]`` and, for a trained model, the next-token
-distribution. ``highlight=`` frames the step a chapter is about.
+distribution (or, without a model, the formula). ``highlight=`` frames the step a chapter is
+about. :func:`schematic` draws it twice, in two rows for a screen and three for a phone, as one
+:class:`~lib.pictures.ResponsiveFigure` whose text alternative gives every step's numbers.
 
 :func:`walkthrough_animation` moves that frame through the six steps; :func:`decoding_animation`
 moves the attention row along the source as each output token is written. Both return an
@@ -32,9 +34,11 @@ from .data import SOS
 from .animation import Animation, decoding_animation, describe_decoding  # re-exported: one import for chapters
 from .fonts import printable, use_course_font
 from .plots import HEATMAP_CMAP
+from .pictures import ResponsiveFigure
 
 __all__ = [
-    "STEPS", "DecoderStep", "decoder_step", "model_step", "step_schematic", "schematic_panels", "describe_step",
+    "STEPS", "LAYOUTS", "DecoderStep", "decoder_step", "model_step", "step_schematic", "schematic", "schematic_panels",
+    "describe_step", "ResponsiveFigure",
     "Animation", "walkthrough_animation", "decoding_animation", "describe_decoding",
 ]
 
@@ -139,13 +143,13 @@ def _cells(ax: Axes, values: np.ndarray, x0: float, norm: mpl.colors.Normalize, 
         middle = (norm.vmin + norm.vmax) / 2
         for (row, col), value in np.ndenumerate(values):
             ax.text(x0 + width * (col + 0.5), row + 0.5, f"{value:.3g}", ha="center", va="center",
-                    fontsize=7, color="black" if value > middle else "white")
+                    fontsize=TEXT_PT, color="black" if value > middle else "white")
 
 
 def _frame(ax: Axes, name: str) -> None:
     ax.set_gid(name)
-    ax.set_title(_TITLES[name], fontsize=9)
-    ax.tick_params(labelsize=7, length=0)
+    ax.set_title(_TITLES[name], fontsize=TEXT_PT + 2)
+    ax.tick_params(labelsize=TEXT_PT, length=0)
 
 
 def _token_ticks(ax: Axes, tokens: Sequence[str], positions: Sequence[float], axis: str = "x") -> None:
@@ -156,10 +160,25 @@ def _token_ticks(ax: Axes, tokens: Sequence[str], positions: Sequence[float], ax
         ax.set_yticks(list(positions), labels)
 
 
-def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tuple[float, float] | None = None,
-                   dpi: float = 80) -> Figure:
-    """One decoder step, left to right: keys, query and scores, softmax, weighted keys, sum,
-    concat and next token. ``highlight`` (one of :data:`STEPS`) frames one step in orange.
+# Panels by row. "wide" reads at the content width of a 1366-px screen (about 756 px): 7.4 inches
+# at 100 dpi plus the tight bounding box, text of 8 points or more, so 11 px or more as shown. "narrow" is for a phone (about
+# 358 px of column): 3.7 inches, two or three panels a row. tests/lib/test_figure_text.py measures both.
+LAYOUTS = {
+    "wide": (("keys", "scores", "softmax"), ("weighting", "sum", "concat", "next")),
+    "narrow": (("keys", "scores"), ("softmax", "weighting"), ("sum", "concat", "next")),
+}
+_SIZES = {"wide": (7.4, 5.6), "narrow": (3.7, 8.0)}
+TEXT_PT = 8  # the smallest text of the schematic, in points
+NEXT_NOTE = "$W_c$ and $W_s$:\nchapter 7"
+
+
+def step_schematic(step: DecoderStep, *, highlight: str | None = None, layout: str = "wide",
+                   size: tuple[float, float] | None = None, dpi: float = 100,
+                   next_note: str = NEXT_NOTE) -> Figure:
+    """One decoder step in reading order: keys, query and scores, softmax, weighted keys, sum,
+    concat and next token, in the rows of ``LAYOUTS[layout]``. ``highlight`` (one of
+    :data:`STEPS`) frames one step in orange; ``next_note`` fills the last panel when ``step``
+    has no model (where its ``W_c`` and ``W_s`` come from).
 
     Cells share one colour scale (cividis), so a small weight visibly dims its key. Returns the
     figure; :func:`schematic_panels` finds its panels by step name.
@@ -167,26 +186,44 @@ def step_schematic(step: DecoderStep, *, highlight: str | None = None, size: tup
     if not isinstance(step, DecoderStep):
         raise TypeError(f"step must be a DecoderStep (from lib.diagrams.decoder_step), got {type(step).__name__}")
     _check_highlight(highlight)
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {tuple(LAYOUTS)}, got {layout!r}")
     keys, T = step.keys.numpy(), step.keys.shape[0]
     low = min(0.0, float(keys.min()), float(step.query.min()), float(step.context.min()))
     high = max(float(keys.max()), float(step.query.max()), float(step.context.max()))
     norm = mpl.colors.Normalize(low, high)
     wide = max(1.0, 0.28 * T)
+    ratios = {"keys": wide, "scores": 1.6, "softmax": 1.1, "weighting": wide, "sum": 0.75, "concat": 0.85,
+              "next": 1.3}
     use_course_font()  # token labels may be Hangul (the running example, 나는 오늘)
-    fig, axes = plt.subplots(1, 7, figsize=size or (13, 3.4), dpi=dpi, layout="constrained",
-                             gridspec_kw={"width_ratios": [wide, 1.6, 1.1, wide, 0.6, 0.7, 1.2]})
-    panel = dict(zip(("keys", "scores", "softmax", "weighting", "sum", "concat", "next"), axes))
+    fig = plt.figure(figsize=size or _SIZES[layout], dpi=dpi, layout="constrained")
+    panel: dict[str, Axes] = {}
+    rows = LAYOUTS[layout]
+    for row, names in zip(np.atleast_1d(fig.subfigures(len(rows), 1)), rows):
+        axes = row.subplots(1, len(names), width_ratios=[ratios[name] for name in names])
+        panel.update(zip(names, np.atleast_1d(axes)))
     _draw_keys(panel["keys"], step, norm)
     _draw_scores(panel["scores"], step, norm)
     _draw_softmax(panel["softmax"], step)
     _draw_weighting(panel["weighting"], step, norm)
     _draw_sum_and_concat(panel["sum"], panel["concat"], step, norm)
-    _draw_next(panel["next"], step)
+    _draw_next(panel["next"], step, next_note)
     for name, ax in panel.items():
         _frame(ax, name)
-    fig.supxlabel(" ", fontsize=8).set_gid("caption")
+    fig.supxlabel(" ", fontsize=TEXT_PT + 1, ha="left", x=0.01).set_gid("caption")
     _set_highlight(fig, step, highlight)
     return fig
+
+
+def schematic(step: DecoderStep, *, highlight: str | None = None, next_note: str = NEXT_NOTE) -> ResponsiveFigure:
+    """:func:`step_schematic` for a page: the wide layout on a screen, the narrow one on a phone,
+    with every step's numbers (:func:`describe_step`) as its text alternative."""
+    wide = step_schematic(step, highlight=highlight, layout="wide", next_note=next_note)
+    narrow = step_schematic(step, highlight=highlight, layout="narrow", next_note=next_note)
+    framed = f", step {STEPS.index(highlight) + 1} ({highlight}) framed in orange" if highlight else ""
+    alt = (f"Schematic of one decoder step in seven panels{framed}. "
+           + " ".join(describe_step(step, name) for name in STEPS))
+    return ResponsiveFigure(wide, narrow, alt)
 
 
 def _draw_keys(ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> None:
@@ -194,7 +231,7 @@ def _draw_keys(ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> None:
     T, d = step.keys.shape
     _cells(ax, step.keys.numpy().T, 0, norm)
     _token_ticks(ax, step.tokens, np.arange(T) + 0.5)
-    ax.set_ylabel(f"dimension (d = {d})", fontsize=8)
+    ax.set_ylabel(f"dimension (d = {d})", fontsize=TEXT_PT)
     if d <= _ANNOTATE_UP_TO:
         ax.set_yticks(np.arange(d) + 0.5, [str(i + 1) for i in range(d)])
 
@@ -208,10 +245,10 @@ def _draw_scores(ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> Non
         ax.annotate("", xy=(2.6, end), xytext=(1.05, d / 2),
                     arrowprops={"arrowstyle": "-|>", "color": "0.35", "lw": 0.8})
         if T <= _ANNOTATE_UP_TO:
-            ax.text(1.8, (d / 2 + end) / 2, f"{score:.3g}", fontsize=7, ha="center", va="center",
+            ax.text(1.8, (d / 2 + end) / 2, f"{score:.3g}", fontsize=TEXT_PT, ha="center", va="center",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
-            ax.text(2.65, end, f"k{t + 1} {printable(step.tokens[t])}", fontsize=7, va="center")
-    ax.set_xlim(-0.1, 3.9)
+            ax.text(2.65, end, f"k{t + 1} {printable(step.tokens[t])}", fontsize=TEXT_PT, va="center")
+    ax.set_xlim(-0.1, 4.6)
     ax.set_xticks([0.5], ["q"])
     ax.set_yticks([])
 
@@ -229,8 +266,8 @@ def _draw_softmax(ax: Axes, step: DecoderStep) -> None:
     ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
     if T <= _ANNOTATE_UP_TO:
         for t, weight in enumerate(step.weights.tolist()):
-            ax.text(min(weight, 0.6) + 0.03, t, f"{printable(step.tokens[t])} {weight:.3g}", va="center",
-                    fontsize=7)
+            ax.text(min(weight, 0.45) + 0.03, t, f"{printable(step.tokens[t])} {weight:.3g}", va="center",
+                    fontsize=TEXT_PT)
 
 
 def _draw_weighting(ax: Axes, step: DecoderStep, norm: mpl.colors.Normalize) -> None:
@@ -251,11 +288,11 @@ def _draw_sum_and_concat(sum_ax: Axes, concat_ax: Axes, step: DecoderStep, norm:
         ax.set_xticks([])
 
 
-def _draw_next(ax: Axes, step: DecoderStep) -> None:
-    """What comes next: the five likeliest tokens of a model's step, or the formula without a model."""
+def _draw_next(ax: Axes, step: DecoderStep, note: str) -> None:
+    """What comes next: the five likeliest tokens of a model's step, or the formula and ``note``."""
     if step.next_token is None:
-        ax.text(0.5, 0.5, "$p(y) = $ softmax\n$(W_s \\tanh(W_c [c; q]))$\n\nneeds a trained\nmodel: chapter 7",
-                ha="center", va="center", fontsize=7, transform=ax.transAxes)
+        ax.text(0.5, 0.5, f"$p(y) =$ softmax\n$(W_s \\tanh(W_c [c; q]))$\n\n{note}",
+                ha="center", va="center", fontsize=TEXT_PT, transform=ax.transAxes)
         ax.set_xticks([])
         ax.set_yticks([])
     else:
@@ -264,7 +301,8 @@ def _draw_next(ax: Axes, step: DecoderStep) -> None:
         _token_ticks(ax, [step.vocabulary[i] for i in top.indices.tolist()], np.arange(len(top.values)), "y")
         ax.set_ylim(len(top.values) - 0.5, -0.5)
         ax.set_xlim(0, 1)
-        ax.set_xlabel("probability", fontsize=7)
+        ax.set_xticks([0, 1], ["0", "1"])
+        ax.set_xlabel("probability", fontsize=TEXT_PT)
 
 
 def schematic_panels(fig: Figure) -> dict[str, Axes]:
@@ -285,9 +323,11 @@ def _set_highlight(fig: Figure, step: DecoderStep, highlight: str | None) -> Non
             spine.set_edgecolor(HIGHLIGHT if on else "0.75")
             spine.set_linewidth(3.0 if on else 0.8)
         ax.title.set_color("black" if on or highlight is None else "0.45")
-        ax.title.set_fontsize(10.5 if on else 9)  # not bold: NanumGothic has no bold face
+        ax.title.set_fontsize(TEXT_PT + 3 if on else TEXT_PT + 2)  # not bold: NanumGothic has no bold face
     caption = next(text for text in fig.texts if text.get_gid() == "caption")
-    caption.set_text(textwrap.fill(describe_step(step, highlight), 170) if highlight else " ")
+    # about as many characters a line as fit: an average glyph is about half its size wide
+    per_line = int(fig.get_figwidth() * 72 / (0.52 * caption.get_fontsize()))
+    caption.set_text(textwrap.fill(describe_step(step, highlight), per_line) if highlight else " ")
 
 
 def _vector(values: Tensor) -> str:
@@ -329,15 +369,18 @@ def describe_step(step: DecoderStep, name: str) -> str:
         return f"Step 5, sum: the weighted keys add up to the context vector c = {_vector(step.context)}."
     text = f"Step 6, concat: [c; q] = {_vector(step.concat)} goes through tanh(W_c ·) and W_s to the next token"
     if step.next_token is None:
-        return text + " (a trained model's W_c and W_s, chapter 7)."
+        return text + " (this step has no W_c and W_s: it stops at [c; q])."
     best = int(step.next_token.argmax())
     return text + f": most likely {printable(step.vocabulary[best])!r}, p = {float(step.next_token[best]):.2f}."
 
 
-def walkthrough_animation(step: DecoderStep, *, interval_ms: int = 1800, dpi: float = 64) -> Animation:
+def walkthrough_animation(step: DecoderStep, *, interval_ms: int = 1800, dpi: float = 96) -> Animation:
     """The schematic of ``step`` with the highlight moving through the six :data:`STEPS`, one
-    frame each; every frame's caption is that step's sentence (:func:`describe_step`)."""
-    fig = step_schematic(step, highlight=STEPS[0], size=(12, 3.6), dpi=dpi)
+    frame each; every frame's caption is that step's sentence (:func:`describe_step`).
+
+    The wide layout at 96 dpi is 710 px wide, no wider than the player on a 1366-px screen
+    (about 740 px), so its 8-point text stays at 10.7 px as shown."""
+    fig = step_schematic(step, highlight=STEPS[0], layout="wide", dpi=dpi)
     fig.canvas.draw()
     fig.set_layout_engine("none")  # keep the first frame's layout: later frames only restyle
     player = FuncAnimation(fig, lambda frame: _set_highlight(fig, step, STEPS[frame]), frames=len(STEPS),

@@ -55,7 +55,10 @@ def matrix_heatmap(
     values = _numpy(matrix)
     if values.ndim != 2:
         raise ValueError(f"a heatmap needs a 2-D (rows, columns) matrix, got shape {values.shape}")
-    ax = _axes(ax, (max(4.0, 0.32 * values.shape[1] + 2), max(2.5, 0.32 * values.shape[0] + 1.5)))
+    width = max(4.0, 0.32 * values.shape[1] + 2)
+    if column_labels is None:  # numbered ticks need no room per column: keep it within the page's column,
+        width = min(width, 7.5)  # 750 px at 100 dpi, so that its text is not shrunk (tests/lib/test_figure_text.py)
+    ax = _axes(ax, (width, max(2.5, 0.32 * values.shape[0] + 1.5)))
     image = ax.imshow(values, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     for labels, set_ticks, set_labels, count in (
         (column_labels, ax.set_xticks, ax.set_xticklabels, values.shape[1]),

@@ -38,6 +38,7 @@ def test_decoder_step_computes_the_six_steps(step):
     assert torch.allclose(step.context, step.weighted.sum(0))
     assert torch.equal(step.concat[3:], QUERY) and step.next_token is None
     worked = diagrams.decoder_step(KEYS, torch.log(torch.tensor(4.0)) / 4 * QUERY, TOKENS)
+    assert torch.allclose(worked.weights, torch.tensor([0.2, 0.8]), atol=1e-6)  # scores differ by ln 4
     assert torch.allclose(worked.context, torch.tensor([7.4, 1.2, 2.6]), atol=1e-5)  # the notes' example
 
 
@@ -47,7 +48,8 @@ def test_decoder_step_with_a_model_gives_a_distribution():
     assert step.next_token.shape == (4,) and torch.isclose(step.next_token.sum(), torch.tensor(1.0))
     assert torch.allclose(step.next_token, torch.softmax(out(step.concat), 0).detach())
     fig = diagrams.step_schematic(step, highlight="concat")
-    assert "most likely" in fig.texts[-1].get_text() or any("most likely" in t.get_text() for t in fig.texts)
+    best = "abcd"[int(step.next_token.argmax())]
+    assert any(f"most likely {best!r}" in " ".join(t.get_text().split()) for t in fig.texts)  # the caption, wrapped
 
 
 def _frame_style(fig):
@@ -81,9 +83,34 @@ def test_schematic_shows_the_numbers(step):
     assert {"5.5", "9.5", "나는 0.018", "오늘 0.982", "8.86"} <= texts  # scores, weights, context entry
 
 
+def test_the_last_panel_says_where_the_matrices_come_from(step):
+    default = diagrams.step_schematic(step)
+    texts = [t.get_text() for t in diagrams.schematic_panels(default)["next"].texts]
+    assert any("chapter 7" in text for text in texts)
+    own = diagrams.step_schematic(step, next_note="set by hand below")  # chapter 7 itself
+    texts = [t.get_text() for t in diagrams.schematic_panels(own)["next"].texts]
+    assert any("set by hand below" in text for text in texts) and not any("chapter 7" in t for t in texts)
+
+
+@pytest.mark.parametrize("layout", diagrams.LAYOUTS)
+def test_every_layout_has_every_panel_once(step, layout):
+    fig = diagrams.step_schematic(step, highlight="sum", layout=layout)
+    assert sorted(diagrams.schematic_panels(fig)) == sorted({*diagrams.STEPS, "next"})
+    assert len(fig.axes) == len(diagrams.STEPS) + 1
+
+
+def test_schematic_for_a_page_describes_every_step(step):
+    picture = diagrams.schematic(step, highlight="softmax")
+    assert picture.alt.startswith("Schematic of one decoder step in seven panels, step 3 (softmax) framed")
+    assert all(f"Step {n + 1}, {name}" in picture.alt for n, name in enumerate(diagrams.STEPS))
+    assert 'alt="Schematic of one decoder step' in picture._repr_html_()
+
+
 def test_bad_input_is_refused_with_a_message(step):
     with pytest.raises(ValueError, match=r"highlight must be one of .*'keys'.*got 'key'"):
         diagrams.step_schematic(step, highlight="key")
+    with pytest.raises(ValueError, match=r"layout must be one of \('wide', 'narrow'\), got 'tall'"):
+        diagrams.step_schematic(step, layout="tall")
     with pytest.raises(ValueError, match=r"keys must have shape \(T, d\) and query \(d,\).*got keys \(2, 3\) and query \(4,\)"):
         diagrams.decoder_step(KEYS, torch.ones(4), TOKENS)
     with pytest.raises(ValueError, match="3 tokens for 2 keys"):
