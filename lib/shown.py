@@ -69,7 +69,8 @@ def show(label: str, value: object, expected: object, within: float = 0.0) -> ob
         print(f"{label}: {text}")
         if got.shape != want.shape:
             raise AssertionError(f"{label}: expected shape {tuple(want.shape)}, got {tuple(got.shape)}")
-        if not bool(((got - want).abs() <= within).all()):  # NaN compares False: refused
+        # Equal entries match (infinities too); NaN equals nothing and is refused.
+        if not bool(((got == want) | ((got - want).abs() <= within)).all()):
             raise AssertionError(f"{label}: expected {want.tolist()} (within {within}), got {got.tolist()}")
         return value
     print(f"{label}: {value}")

@@ -15,8 +15,9 @@ def test_show_prints_and_returns_the_value_when_it_matches(capsys):
     assert show("ratio", math.exp(4.0), 54.6, within=0.05) == math.exp(4.0)
     assert show("word", "today", "today") == "today"
     assert show("numpy", np.float32(0.5), 0.5) == 0.5
+    show("divided by zero", torch.tensor([1.0, -1.0]) / 0.0, [math.inf, -math.inf])
     assert capsys.readouterr().out.splitlines() == [
-        "context: [7.4, 1.2, 2.6]", "ratio: 54.6", "word: today", "numpy: 0.5"]
+        "context: [7.4, 1.2, 2.6]", "ratio: 54.6", "word: today", "numpy: 0.5", "divided by zero: [inf, -inf]"]
 
 
 @pytest.mark.parametrize("value, expected, within, message", [
