@@ -1,7 +1,8 @@
 """Tables of results as text: HTML for the notebooks, Markdown for terminals and reports.
 
-Chapters 08 and 09 show their scores with :func:`html_table` (Jupyter and the built book render it alike),
-and ``benchmarks/translation.py`` prints them with :func:`markdown_table`. Both take a header and
+Chapters 08 and 09 show their scores with :func:`html_table` (Jupyter and the built book render it
+alike; myst-nb renders a Markdown output as CommonMark, which has no tables), and
+``benchmarks/translation.py`` prints them with :func:`markdown_table`. Both take a header and
 rows of cells, and write every float with one decimal, so that a table reads like the prose that
 quotes it; any other cell is written with ``str``.
 """
