@@ -211,6 +211,7 @@ async () => {
   if (!article) return '';
   const copy = article.cloneNode(true);
   copy.querySelectorAll('pre, code, script, style, mjx-container, mjx-assistive-mml').forEach(e => e.remove());
+  copy.querySelectorAll('p, div, li, h1, h2, h3, h4, tr, figcaption').forEach(e => e.append('\\n'));  // lines as shown
   return copy.textContent;
 }
 """
@@ -465,13 +466,16 @@ def test_check_page_reports_what_is_broken(tmp_path, page):
     text = text.replace(
         '<article class="bd-article">', f'<article class="bd-article"><img src="{logo}">', 1
     )
-    # 4. a request off the local server, 5. math MathJax does not typeset, 6. a Markdown table as text
+    # 4. a request off the local server, 5. math that MathJax cannot typeset (its script is gone),
+    # 6. a Markdown table as text
     text = text.replace(
         '<article class="bd-article">',
         '<article class="bd-article"><img alt="made by the test" src="https://cdn.example.org/made.png">'
-        '<p>the weight \\(\\alpha_t\\) left raw</p><p>| score | exact match |\n|---|---|\n| dot | 1.0 |</p>', 1
+        '<p>the weight <span class="math notranslate nohighlight">\\(\\alpha_t\\)</span> left raw</p>'
+        '<p>| score | exact match |\n|---|---|\n| dot | 1.0 |</p>', 1
     )
     target.write_text(text, encoding="utf-8")
+    (html / "_static" / "mathjax" / "tex-chtml.js").unlink()
 
     with serve(html) as url:
         problems = check_page(page, urljoin(url, target.relative_to(html).as_posix()))
