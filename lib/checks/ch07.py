@@ -209,8 +209,8 @@ def _one_hot(word_ids: Tensor, dtype: torch.dtype) -> Tensor:
 
 
 def check_word_shares(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
-    """Chapter 07 (the notes' sentence): ``word_shares(weights (L, T), word_ids (T,)) -> (L, W)``,
-    the attention each output row puts on each source word, its syllables' weights added.
+    """Chapter 07: ``word_shares(weights (L, T), word_ids (T,)) -> (L, W)``, the attention each
+    output row puts on each source word, its syllables' weights added (the notes' sentence page).
 
     The reference is :func:`reference_word_shares`; handed in itself, it is refused.
     """
