@@ -28,7 +28,7 @@ LONGEST_FIRST = (
     "tests/site/test_site.py",  # 64: every page in Chromium
     "tests/coursework/test_grading_class.py",  # 60: a class of 22 submissions
     "exercises/09_real_translation.ipynb",  # 46
-    "tests/coursework/test_grading_chapters.py",  # 43: the ten chapters, twice each
+    "tests/coursework/test_grading_chapters.py",  # 43: the ten chapters (and 07_notes_sentence), twice each
     "tests/site/test_rebuild_after_failure.py",  # 40: four builds of a tiny book
     "tests/coursework/test_nbgrader.py",  # 24
     "chapters/10_self_attention.ipynb",  # 21

@@ -8,6 +8,8 @@ exactly as chapter 07" is true by construction:
   context vector runs out of room.
 * :data:`DATES`: the dates task of chapters 07 and 08 (``benchmarks/dates_accuracy.py``,
   ``benchmarks/train_speed.py``).
+* :data:`NOTES`: the notes' sentences, 나는 오늘 도쿄에 있다 -> "I am in Tokyo today", of the page
+  after chapter 07 (``benchmarks/notes_accuracy.py``).
 * :data:`CPU_PLAN`, :data:`GPU_PLAN` (a :class:`Plan`): real translation in chapter 09 and
   ``benchmarks/translation.py``, chosen by :func:`lib.translation.plan_training`; with
   :data:`SEEDS`, :data:`LENGTH_EDGES` and :data:`KOREAN_WORDS`, chapter 09's measurements.
@@ -30,12 +32,13 @@ from torch.utils.data import DataLoader
 
 from .data import PairDataset, Vocab, make_loader
 from .models import Seq2Seq, build_model
-from .tasks import date_pairs, date_vocabs, reversal_pairs, reversal_vocab
+from .tasks import date_pairs, date_vocabs, notes_split, notes_vocabs, reversal_pairs, reversal_vocab
+from .text import tokenize
 from .train import TrainingSettings
 
 __all__ = ["Schedule", "Recipe", "ReversalRecipe", "DatesRecipe", "BOTTLENECK", "DATES", "Plan", "CPU_PLAN", "GPU_PLAN",
            "GPU_EPOCHS", "SEEDS", "LENGTH_EDGES", "KOREAN_WORDS", "TransformerRecipe", "TRANSFORMER",
-           "REVERSAL_RACE", "RACE_BUCKETS"]
+           "REVERSAL_RACE", "RACE_BUCKETS", "NotesRecipe", "NOTES"]
 
 Pairs = list[tuple[str, str]]
 
@@ -243,3 +246,44 @@ REVERSAL_RACE = replace(BOTTLENECK, steps=200, batch_size=32, test_per_length=10
 #: Source-length buckets (in characters) of chapter 10's race, per task: dates 8-12 ... 23-39,
 #: reversal 5-14 ... 45-50.
 RACE_BUCKETS = {"dates": (8, 13, 18, 23, 40), "reversal": (5, 15, 25, 35, 45, 51)}
+
+
+@dataclass(frozen=True)
+class NotesRecipe(Recipe):
+    """Translate the notes' Korean sentences (:func:`~lib.tasks.notes_split`) into English.
+
+    The task has 432 sentences in all, so there is no sample to draw: training is every sentence
+    whose (time, place) is not held out, and ``train_size``/``train_seed`` are unused.
+
+    Attributes:
+        held_out: the (time, place) pairs that never meet in training. 오늘 with 도쿄에 is one, so
+            the notes' own sentence, 나는 오늘 도쿄에 있다, is one the model has never seen; each
+            time is held out with one place, each place at most once.
+    """
+
+    held_out: tuple[tuple[str, str], ...] = (("나는", "오늘"), ("너는", "어제"), ("그녀는", "내일"), ("그들은", "지금"))
+    embed_size: int = 32
+    hidden_size: int = 64
+    batch_size: int = 32
+    steps: int = 300
+    lr: float = 1e-2
+    cache: str = "notes"
+
+    def vocabs(self) -> tuple[Vocab, Vocab]:
+        return notes_vocabs()
+
+    def pairs(self) -> tuple[Pairs, Pairs]:
+        return notes_split(held_out=self.held_out)
+
+    def datasets(self, pairs: tuple[Pairs, Pairs] | None = None) -> tuple[PairDataset, PairDataset]:
+        """Korean as syllables, English as words (:func:`lib.text.tokenize`), not characters."""
+        source_vocab, target_vocab = self.vocabs()
+        made = []
+        for split in pairs if pairs is not None else self.pairs():
+            made.append(PairDataset([tokenize(korean, "kor") for korean, _ in split],
+                                    [tokenize(english, "eng") for _, english in split], source_vocab, target_vocab))
+        return made[0], made[1]
+
+
+#: The page after chapter 07: the notes' sentence, learned.
+NOTES = NotesRecipe()

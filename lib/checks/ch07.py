@@ -1,5 +1,6 @@
 """Chapter 07's checks: ``attend``, steps 2-5 in one function; one step of Bahdanau's wiring; one step of
-Luong's decoder with input feeding."""
+Luong's decoder with input feeding; and, for the page after it (the notes' sentence, learned),
+``word_shares``: a syllable map read word by word."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from .cases import EXAMPLE_KEYS, EXAMPLE_QUERY, cases_with
 from .engine import SIZE_ERRORS, ExerciseError, Mistake, Rules, check_function, describe
 
 __all__ = ["check_attend", "check_bahdanau_step", "check_luong_step", "reference_bahdanau_step", "bahdanau_step_cases",
-           "reference_luong_step", "luong_step_cases"]
+           "reference_luong_step", "luong_step_cases", "check_word_shares", "reference_word_shares",
+           "word_shares_cases"]
 
 
 def _many_query_cases(seed: int = 17) -> list[dict[str, Tensor]]:
@@ -269,3 +271,66 @@ def check_luong_step(learner: Callable[..., tuple[Tensor, Tensor]], *, quiet: bo
     if not quiet:
         print(f"✓ luong_step is correct: state and attentional vector match the reference on the worked "
               f"example and {len(cases) - 1} random tests.")
+# --------------------------------------------------------------------------------------------
+# The notes' sentence, learned: a map of syllables read word by word
+# --------------------------------------------------------------------------------------------
+
+#: The word of each token of 나는 오늘 도쿄에 있다 (``나 는 ▁ 오 늘 ▁ 도 쿄 에 ▁ 있 다``), -1 at ``▁``.
+NOTES_WORD_IDS = (0, 0, -1, 1, 1, -1, 2, 2, 2, -1, 3, 3)
+
+
+def reference_word_shares(weights: Tensor, word_ids: Tensor) -> Tensor:
+    """``weights (L, T)``, ``word_ids (T,)`` int64 (the word of each token, -1 at a space) -> ``(L, W)``,
+    ``W = word_ids.max() + 1``: the weight each output row puts on each word, its syllables added."""
+    belongs = (word_ids.unsqueeze(1) == torch.arange(int(word_ids.max()) + 1)).to(weights.dtype)  # (T, W)
+    return weights @ belongs  # (L, T) @ (T, W); a space (-1) belongs to no word
+
+
+def word_shares_cases() -> list[dict[str, Tensor]]:
+    """The notes' sentence (12 tokens, 4 words) under a random map of 5 rows, then random
+    sentences of 2 to 6 words of 1 to 4 syllables, each row a softmax."""
+    generator = torch.Generator().manual_seed(25)
+    cases = [{"weights": torch.softmax(3 * torch.randn(5, 12, generator=generator), -1),
+              "word_ids": torch.tensor(NOTES_WORD_IDS)}]
+    for words, rows in ((2, 3), (5, 4), (6, 1)):
+        ids: list[int] = []
+        for word in range(words):
+            ids += [word] * int(torch.randint(1, 5, (1,), generator=generator)) + [-1]
+        ids = ids[:-1]  # no space after the last word
+        cases.append({"weights": torch.softmax(2 * torch.randn(rows, len(ids), generator=generator), -1),
+                      "word_ids": torch.tensor(ids)})
+    return cases
+
+
+def _one_hot(word_ids: Tensor, dtype: torch.dtype) -> Tensor:
+    return (word_ids.unsqueeze(1) == torch.arange(int(word_ids.max()) + 1)).to(dtype)  # (T, W)
+
+
+def check_word_shares(learner: Callable[..., Tensor], *, quiet: bool = False) -> None:
+    """Chapter 07: ``word_shares(weights (L, T), word_ids (T,)) -> (L, W)``, the attention each
+    output row puts on each source word, its syllables' weights added (the notes' sentence page).
+
+    The reference is :func:`reference_word_shares`; handed in itself, it is refused.
+    """
+    if learner is reference_word_shares:
+        raise ExerciseError("word_shares is the check's own reference (lib.checks.reference_word_shares): "
+                            "write the function yourself")
+    check_function(
+        "word_shares", learner, reference_word_shares, word_shares_cases(),
+        mistakes=[
+            *(Mistake(lambda weights, word_ids, into=into: reference_word_shares(weights, torch.where(
+                          word_ids < 0, into(word_ids), word_ids)),
+                      "the weight on the spaces (word id -1) went into a word: a ▁ token belongs to no word, leave it out")
+              for into in (lambda ids: torch.zeros_like(ids), lambda ids: ids.max().expand_as(ids))),
+            Mistake(lambda weights, word_ids: weights @ _one_hot(word_ids, weights.dtype) / _one_hot(word_ids, weights.dtype).sum(0),
+                    "you averaged a word's syllables: add them, so that a row's shares add up to its weight on words"),
+            Mistake(lambda weights, word_ids: (weights.unsqueeze(-1) * _one_hot(word_ids, weights.dtype)).amax(1),
+                    "you kept each word's strongest syllable: add the weights of all its syllables"),
+            Mistake(lambda weights, word_ids: (weights @ _one_hot(word_ids, weights.dtype)).T,
+                    "return one row per output token, (L, W), not (W, L)"),
+        ],
+        hint="for each word w, add the columns t of weights whose word_ids[t] == w: a (T, W) 0/1 matrix "
+             "(word_ids.unsqueeze(1) == torch.arange(W)) does it in one product",
+        error_hints=[(SIZE_ERRORS, "weights (L, T) times a (T, W) matrix of which token is in which word gives (L, W)")],
+        quiet=quiet,
+    )

@@ -1,11 +1,12 @@
-"""Chapter 07's checks, ``check_attend`` and ``check_bahdanau_step``, on the shared harness."""
+"""Chapter 07's checks, ``check_attend``, ``check_bahdanau_step`` and (the notes' sentence)
+``check_word_shares``, on the shared harness."""
 
 import torch
 
 from harness import *  # noqa: F403 - the harness tests, run on SPECS
 from harness import CheckSpec, fails
 from lib import attention, checks
-from lib.checks.ch07 import bahdanau_step_cases, reference_bahdanau_step
+from lib.checks.ch07 import bahdanau_step_cases, reference_bahdanau_step, reference_word_shares, word_shares_cases
 
 
 def attend(query, keys, mask):
@@ -76,6 +77,24 @@ def _mean_of_real_keys(keys, mask):
     return (keys * mask.unsqueeze(-1)).sum(1) / mask.sum(-1, keepdim=True)
 
 
+def word_shares(weights, word_ids):
+    shares = torch.zeros(weights.shape[0], int(word_ids.max()) + 1, dtype=weights.dtype)
+    for token, word in enumerate(word_ids.tolist()):
+        if word >= 0:
+            shares[:, word] += weights[:, token]
+    return shares
+
+
+def _words_with_spaces_in_last(weights, word_ids):
+    return word_shares(weights, torch.where(word_ids < 0, word_ids.max(), word_ids))
+
+
+def _first_syllable_only(weights, word_ids):
+    first = torch.tensor([word >= 0 and (token == 0 or word_ids[token - 1] != word)
+                          for token, word in enumerate(word_ids.tolist())])
+    return word_shares(weights * first, word_ids)
+
+
 SPECS = [
     CheckSpec(checks.check_attend, "attend", attend, {
         "mask ignored": (lambda query, keys, mask: attend(query, keys, torch.ones_like(mask)),
@@ -120,7 +139,24 @@ SPECS = [
                                            cell(torch.cat([embedded, attend(previous, keys, mask)[0]], 0), previous),
             "torch.cat([...], -1)"),
     }),
+    CheckSpec(checks.check_word_shares, "word_shares", word_shares, {
+        "spaces in the last word": (_words_with_spaces_in_last, "a ▁ token belongs to no word"),
+        "mean of the syllables": (lambda weights, word_ids: word_shares(weights, word_ids)
+                                  / torch.bincount(word_ids[word_ids >= 0]), "you averaged"),
+        "strongest syllable": (lambda weights, word_ids: torch.stack(
+            [torch.stack([weights[:, word_ids == w].amax(1) for w in range(int(word_ids.max()) + 1)], 1)]).squeeze(0),
+            "strongest syllable"),
+        "transposed": (lambda weights, word_ids: word_shares(weights, word_ids).T, "(L, W), not (W, L)"),
+        "first syllable only": (_first_syllable_only, "add the columns"),
+    }),
 ]
+
+
+def test_word_shares_refuses_its_reference_and_reads_the_notes_sentence():
+    fails(checks.check_word_shares, reference_word_shares, "write the function yourself")
+    case = word_shares_cases()[0]
+    assert case["word_ids"].tolist() == [0, 0, -1, 1, 1, -1, 2, 2, 2, -1, 3, 3]  # 나는 ▁ 오늘 ▁ 도쿄에 ▁ 있다
+    assert torch.allclose(word_shares(**case), reference_word_shares(**case))
 
 
 def test_reference_matches_a_hand_written_step():

@@ -34,7 +34,7 @@ def test_every_check_is_on_the_harness_with_three_named_mistakes(capsys):
     with capsys.disabled():
         print("\n" + "\n".join(rows))
     assert set(counts) == set(checks.CHECKS), "every learner-facing check has a spec in tests/checks/"
-    assert len(counts) == len(specs) == 18
+    assert len(counts) == len(specs) == 19
     assert all(count >= 3 for count in counts.values()), counts
     assert all(spec.check.__module__ == f"lib.checks.ch{module[-2:]}"
                for module in MODULES for spec in importlib.import_module(module).SPECS)
