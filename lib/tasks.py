@@ -1,4 +1,4 @@
-"""The course's two generated tasks: dates (chapters 02-08) and reversal (chapters 01 and 07).
+"""The course's generated tasks: dates (chapters 02-08), reversal (chapters 01 and 07) and copy (chapter 10).
 
 * **Dates** (:func:`date_pairs`): human-readable dates in five languages, formatted by Babel from
   the Unicode CLDR, mapped to ISO ``YYYY-MM-DD``. Only CLDR's *full*, *long* and *medium*
@@ -6,6 +6,8 @@
   is 4 November, fr ``11/04/26`` is 11 April), which caps any model's accuracy.
 * **Reversal** (:func:`reversal_pairs`): random symbol strings of a controlled length and their
   reverse, to measure how a fixed-size context vector degrades with length.
+* **Copy** (:func:`copy_pairs`): the same strings, unchanged; the sanity run of *The Annotated
+  Transformer*, and the order that positions counted from the start give away (chapter 10's race).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ._validate import is_int
 from .data import Vocab
 
 __all__ = ["DATE_LOCALES", "DATE_FORMATS", "format_date", "random_dates", "date_pairs", "date_vocabs",
-           "encode_date", "REVERSAL_ALPHABET", "reversal_pairs", "reversal_vocab"]
+           "encode_date", "REVERSAL_ALPHABET", "reversal_pairs", "reversal_vocab", "copy_pairs"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,6 +139,18 @@ def reversal_vocab(alphabet: str = REVERSAL_ALPHABET) -> Vocab:
     """One vocabulary serves both sides of the reversal task."""
     _check_alphabet(alphabet)
     return Vocab(alphabet)
+
+
+def copy_pairs(
+    count: int, min_len: int = 5, max_len: int = 50, seed: int = 0,
+    alphabet: str = REVERSAL_ALPHABET,
+) -> list[tuple[str, str]]:
+    """``count`` (string, same string) pairs: :func:`reversal_pairs`' strings, with the same seed, not reversed.
+
+    Output token ``i`` is input token ``i``; reversal's is input token ``n - 1 - i``, which needs
+    the length ``n``. Vocabulary: :func:`reversal_vocab`.
+    """
+    return [(text, text) for text, _ in reversal_pairs(count, min_len, max_len, seed, alphabet)]
 
 
 def _check_alphabet(alphabet: str) -> None:
