@@ -14,7 +14,8 @@ exactly as chapter 07" is true by construction:
   ``benchmarks/translation.py``, chosen by :func:`lib.translation.plan_training`; with
   :data:`SEEDS`, :data:`LENGTH_EDGES` and :data:`KOREAN_WORDS`, chapter 09's measurements.
 * :data:`TRANSFORMER` (a :class:`TransformerRecipe`): chapter 10's small Transformer, which races
-  chapter 07's GRU on :data:`DATES` and on :data:`REVERSAL_RACE`, scored by :data:`RACE_BUCKETS`.
+  chapter 07's GRU on :data:`RACE_TASKS` (copy, reversal, dates), each at its own learning rate
+  (:data:`RACE_LRS`), in ``benchmarks/race.py``.
 
 A recipe is a frozen dataclass: a variant is ``dataclasses.replace(DATES, steps=100)``. Every one
 that trains (a :class:`Recipe`, a :class:`Plan`) is a :class:`Schedule`: its ``training`` is the
@@ -32,13 +33,14 @@ from torch.utils.data import DataLoader
 
 from .data import PairDataset, Vocab, make_loader
 from .models import Seq2Seq, build_model
-from .tasks import date_pairs, date_vocabs, notes_split, notes_vocabs, reversal_pairs, reversal_vocab
+from .tasks import copy_pairs, date_pairs, date_vocabs, notes_split, notes_vocabs, reversal_pairs, reversal_vocab
 from .text import tokenize
 from .train import TrainingSettings
 
 __all__ = ["Schedule", "Recipe", "ReversalRecipe", "DatesRecipe", "BOTTLENECK", "DATES", "Plan", "CPU_PLAN", "GPU_PLAN",
            "GPU_EPOCHS", "SEEDS", "LENGTH_EDGES", "KOREAN_WORDS", "TransformerRecipe", "TRANSFORMER",
-           "REVERSAL_RACE", "RACE_BUCKETS", "NotesRecipe", "NOTES"]
+           "CopyRecipe", "COPY_RACE", "REVERSAL_RACE", "DATES_RACE", "RACE_TASKS", "RACE_CONTESTANTS",
+           "RACE_SWEEP_LRS", "RACE_SWEEP_STEPS", "RACE_LRS", "RACE_SEEDS", "RACE_EVAL_EVERY", "NotesRecipe", "NOTES"]
 
 Pairs = list[tuple[str, str]]
 
@@ -109,7 +111,7 @@ class Recipe(Schedule, ABC):
 
 @dataclass(frozen=True)
 class ReversalRecipe(Recipe):
-    """Reverse a string of ``min_len`` to ``max_len`` symbols.
+    """Reverse a string of ``min_len`` to ``max_len`` symbols (:class:`CopyRecipe`: copy it).
 
     Attributes:
         min_len, max_len: the training strings' lengths, uniform in ``[min_len, max_len]``.
@@ -129,10 +131,26 @@ class ReversalRecipe(Recipe):
         return vocab, vocab
 
     def pairs(self) -> tuple[Pairs, Pairs]:
-        train = reversal_pairs(self.train_size, self.min_len, self.max_len, seed=self.train_seed)
+        make = self._make_pairs
+        train = make(self.train_size, self.min_len, self.max_len, seed=self.train_seed)
         test = [pair for length in range(self.min_len, self.max_len + 1)
-                for pair in reversal_pairs(self.test_per_length, length, length, seed=self.test_seed + length)]
+                for pair in make(self.test_per_length, length, length, seed=self.test_seed + length)]
         return train, test
+
+    @staticmethod
+    def _make_pairs(count: int, min_len: int, max_len: int, seed: int) -> Pairs:
+        return reversal_pairs(count, min_len, max_len, seed=seed)
+
+
+@dataclass(frozen=True)
+class CopyRecipe(ReversalRecipe):
+    """Copy a string of ``min_len`` to ``max_len`` symbols: reversal's strings, not reversed."""
+
+    cache: str = "copy"
+
+    @staticmethod
+    def _make_pairs(count: int, min_len: int, max_len: int, seed: int) -> Pairs:
+        return copy_pairs(count, min_len, max_len, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -216,49 +234,74 @@ KOREAN_WORDS = (("오늘", "today"), ("어제", "yesterday"), ("내일", "tomorr
 
 @dataclass(frozen=True)
 class TransformerRecipe:
-    """Sizes of the chapter-10 Transformer; the race gives it the GRU's data, steps and batches.
+    """Sizes of the chapter-10 Transformer, matched to chapter 07's GRU with attention.
 
     Attributes:
         d_model, heads: the model's width and its number of heads (``d_model / heads`` each).
-        encoder_layers, decoder_layers, feedforward: the depth and the feed-forward width.
+        encoder_layers, decoder_layers, feedforward: the depth and the feed-forward width. Two
+            encoder layers and one decoder layer of width 64, feed-forward 160: 135,855 parameters
+            on the dates against the GRU's 137,199 (-1 %); 2 + 2 layers of feed-forward 256 had 239,759.
         dropout: none; the tasks are generated afresh, so there is nothing to regularise against.
         norm_first: pre-norm layers, which train without a warm-up (Xiong et al., 2020).
-        lr: the GRU's learning rate; pre-norm makes it safe without a warm-up.
+        source_positions: ``"start"``: the source's positions count from its first token
+            (Vaswani et al., 2017); ``"end"``: from its last (:mod:`lib.transformer`).
         seed: the initial weights (:func:`~lib.transformer.build_transformer`).
     """
 
     d_model: int = 64
     heads: int = 4
     encoder_layers: int = 2
-    decoder_layers: int = 2
-    feedforward: int = 256
+    decoder_layers: int = 1
+    feedforward: int = 160
     dropout: float = 0.0
     norm_first: bool = True
-    lr: float = 3e-3
+    source_positions: str = "start"
     seed: int = 0
 
 
 #: Chapter 10: the Transformer that races chapter 07's GRU.
 TRANSFORMER = TransformerRecipe()
-#: Chapter 10's race on reversal: chapter 07's task on a smaller budget (200 steps of 32 strings),
-#: 10 test strings of every length.
-REVERSAL_RACE = replace(BOTTLENECK, steps=200, batch_size=32, test_per_length=10)
-#: Source-length buckets (in characters) of chapter 10's race, per task: dates 8-12 ... 23-39,
-#: reversal 5-14 ... 45-50.
-RACE_BUCKETS = {"dates": (8, 13, 18, 23, 40), "reversal": (5, 15, 25, 35, 45, 51)}
+
+#: Chapter 10's race (``benchmarks/race.py``): three tasks, each contestant at its own learning rate,
+#: same batches, same steps. Copy and reversal: strings of 5 to 20 symbols, batches of 32, 10 test
+#: strings of every length (160). Dates: chapter 07's data and batches of 64, 300 held-out dates.
+COPY_RACE = CopyRecipe(max_len=20, batch_size=32, test_per_length=10, steps=400)
+REVERSAL_RACE = ReversalRecipe(max_len=20, batch_size=32, test_per_length=10, steps=400)
+DATES_RACE = replace(DATES, test_size=300, steps=400)
+RACE_TASKS: dict[str, Recipe] = {"copy": COPY_RACE, "reversal": REVERSAL_RACE, "dates": DATES_RACE}
+#: The contestants: chapter 07's model (``Recipe.model()``), the Transformer, and the Transformer
+#: with its source positions counted from the end (on reversal).
+RACE_CONTESTANTS: dict[str, TransformerRecipe | None] = {
+    "GRU + attention": None, "Transformer": TRANSFORMER,
+    "Transformer, positions from the end": replace(TRANSFORMER, source_positions="end"),
+}
+#: The learning rates swept (one seed, :data:`RACE_SWEEP_STEPS` steps; the Transformers then also
+#: with a warm-up of a tenth of the steps at their best rate), and the setting each
+#: contestant races with on each task, (learning rate, warm-up steps), from ``benchmarks/results/race-cpu.md``.
+RACE_SWEEP_LRS = (1e-3, 2e-3, 4e-3, 8e-3)
+RACE_SWEEP_STEPS = 150
+RACE_LRS: dict[tuple[str, str], tuple[float, int]] = {
+    ("copy", "GRU + attention"): (8e-3, 0), ("copy", "Transformer"): (8e-3, 40),
+    ("reversal", "GRU + attention"): (8e-3, 0), ("reversal", "Transformer"): (2e-3, 0),
+    ("reversal", "Transformer, positions from the end"): (4e-3, 0),
+    ("dates", "GRU + attention"): (8e-3, 0), ("dates", "Transformer"): (4e-3, 0),
+}
+#: The race's seeds (of the weights, the batches and training) and the steps between evaluations.
+RACE_SEEDS = (0, 1, 2)
+RACE_EVAL_EVERY = 50
 
 
 @dataclass(frozen=True)
 class NotesRecipe(Recipe):
     """Translate the notes' Korean sentences (:func:`~lib.tasks.notes_split`) into English.
 
-    The task has 432 sentences in all, so there is no sample to draw: training is every sentence
-    whose (time, place) is not held out, and ``train_size``/``train_seed`` are unused.
+    The task has 720 sentences in all, so there is no sample to draw: training is every sentence
+    whose (subject, time) is not held out, and ``train_size``/``train_seed`` are unused.
 
     Attributes:
-        held_out: the (time, place) pairs that never meet in training. 오늘 with 도쿄에 is one, so
+        held_out: the (subject, time) pairs that never meet in training. 나는 with 오늘 is one, so
             the notes' own sentence, 나는 오늘 도쿄에 있다, is one the model has never seen; each
-            time is held out with one place, each place at most once.
+            time is held out with one subject, each subject at most once.
     """
 
     held_out: tuple[tuple[str, str], ...] = (("나는", "오늘"), ("너는", "어제"), ("그녀는", "내일"), ("그들은", "지금"))

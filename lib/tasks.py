@@ -1,5 +1,5 @@
-"""The course's generated tasks: dates (chapters 02-08), reversal (chapters 01 and 07) and the
-notes' sentences (the page after chapter 07).
+"""The course's generated tasks: dates (chapters 02-08), reversal (chapters 01 and 07), copy
+(chapter 10) and the notes' sentences (the page after chapter 07).
 
 * **Dates** (:func:`date_pairs`): human-readable dates in five languages, formatted by Babel from
   the Unicode CLDR, mapped to ISO ``YYYY-MM-DD``. Only CLDR's *full*, *long* and *medium*
@@ -7,10 +7,12 @@ notes' sentences (the page after chapter 07).
   is 4 November, fr ``11/04/26`` is 11 April), which caps any model's accuracy.
 * **Reversal** (:func:`reversal_pairs`): random symbol strings of a controlled length and their
   reverse, to measure how a fixed-size context vector degrades with length.
+* **Copy** (:func:`copy_pairs`): the same strings, unchanged; the sanity run of *The Annotated
+  Transformer*, and the order that positions counted from the start give away (chapter 10's race).
 * **The notes' sentences** (:func:`notes_split`): Korean sentences in the pattern of the course's
   notes, 나는 오늘 도쿄에 있다 (subject, time, place, predicate), and their English, where the time
   moves from second to last and the verb from last to second: "I am in Tokyo today". Held-out
-  (time, place) combinations never meet in training.
+  (subject, time) combinations never meet in training.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .data import Vocab
 from .text import tokenize
 
 __all__ = ["DATE_LOCALES", "DATE_FORMATS", "format_date", "random_dates", "date_pairs", "date_vocabs",
-           "encode_date", "REVERSAL_ALPHABET", "reversal_pairs", "reversal_vocab", "NOTES_SUBJECTS",
+           "encode_date", "REVERSAL_ALPHABET", "reversal_pairs", "reversal_vocab", "copy_pairs", "NOTES_SUBJECTS",
            "NOTES_TIMES", "NOTES_PLACES", "NOTES_PREDICATES", "notes_sentence", "notes_combinations",
            "notes_split", "notes_vocabs", "encode_notes"]
 
@@ -148,6 +150,18 @@ def reversal_vocab(alphabet: str = REVERSAL_ALPHABET) -> Vocab:
     return Vocab(alphabet)
 
 
+def copy_pairs(
+    count: int, min_len: int = 5, max_len: int = 50, seed: int = 0,
+    alphabet: str = REVERSAL_ALPHABET,
+) -> list[tuple[str, str]]:
+    """``count`` (string, same string) pairs: :func:`reversal_pairs`' strings, with the same seed, not reversed.
+
+    Output token ``i`` is input token ``i``; reversal's is input token ``n - 1 - i``, which needs
+    the length ``n``. Vocabulary: :func:`reversal_vocab`.
+    """
+    return [(text, text) for text, _ in reversal_pairs(count, min_len, max_len, seed, alphabet)]
+
+
 def _check_alphabet(alphabet: str) -> None:
     """The symbols strings are drawn from: a non-empty str (an empty one has nothing to draw)."""
     if not alphabet:
@@ -213,8 +227,8 @@ def notes_sentence(subject: str, time: str, place: str, predicate: str) -> tuple
 
 
 def notes_combinations() -> list[Combination]:
-    """Every (subject, time, place, predicate) the task writes, in table order: 6 x 6 x 12 = 432
-    (12 = the (time, predicate) pairs whose tenses agree)."""
+    """Every (subject, time, place, predicate) the task writes, in table order: 6 x 10 x 12 = 720
+    (6 subjects, 10 places, 12 = the (time, predicate) pairs whose tenses agree)."""
     return [(subject, time, place, predicate) for subject in NOTES_SUBJECTS for time, (_, tenses) in NOTES_TIMES.items()
             for place in NOTES_PLACES for predicate, (_, tense) in NOTES_PREDICATES.items() if tense in tenses]
 

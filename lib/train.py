@@ -64,6 +64,9 @@ class TrainingSettings:
         final_lr_fraction: the learning rate follows a cosine from ``lr`` down to
             ``lr * final_lr_fraction`` (a number in [0, 1]) at the last step, so the final weights
             do not jitter.
+        warmup_steps: the learning rate first rises linearly from ``lr / warmup_steps`` to ``lr``
+            over this many steps, then follows the cosine over the rest (0: no warm-up); the
+            Transformer's usual schedule (Vaswani et al., 2017).
         eval_every: steps between calls of ``fit``'s ``evaluate`` (0: only at the end).
         log_every: steps between loss read-backs (each read waits for the device).
         seed: seeds everything before the first step.
@@ -72,6 +75,7 @@ class TrainingSettings:
     steps: int
     lr: float = 3e-3
     final_lr_fraction: float = 0.05
+    warmup_steps: int = 0
     clip: float = 1.0
     eval_every: int = 0
     log_every: int = 25
@@ -79,9 +83,12 @@ class TrainingSettings:
 
     def __post_init__(self) -> None:
         """Refuse settings that would train forever, never clip, or diverge from the first step."""
-        for name, least in (("steps", 1), ("log_every", 1), ("eval_every", 0)):
+        for name, least in (("steps", 1), ("log_every", 1), ("eval_every", 0), ("warmup_steps", 0)):
             # As a Python int: a NumPy count works like one, but the cache's key (JSON) refuses it.
             object.__setattr__(self, name, require_int(name, getattr(self, name), least, "a count of optimiser steps"))
+        if self.warmup_steps >= self.steps:
+            raise ValueError(f"warmup_steps must be fewer than steps (the warm-up is the start of the run), "
+                             f"got warmup_steps={self.warmup_steps}, steps={self.steps}")
         lr, final_lr_fraction, clip = self.lr, self.final_lr_fraction, self.clip
         if not is_number(lr) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr must be a finite positive number, got {lr!r}")
@@ -135,6 +142,7 @@ def fit(
     steps: int | None = None,
     lr: float | None = None,
     final_lr_fraction: float | None = None,
+    warmup_steps: int | None = None,
     clip: float | None = None,
     eval_every: int | None = None,
     log_every: int | None = None,
@@ -153,7 +161,7 @@ def fit(
         loader: yields :class:`~lib.data.Batch` es; cycled as often as the steps need.
         training: the settings, e.g. a recipe's ``DATES.training``; None: :class:`TrainingSettings`
             of the keywords, which need ``steps``.
-        steps, lr, final_lr_fraction, clip, eval_every, log_every, seed: the fields of
+        steps, lr, final_lr_fraction, warmup_steps, clip, eval_every, log_every, seed: the fields of
             :class:`TrainingSettings`; each one given replaces ``training``'s.
         device: where to train; chosen by :func:`pick_device` when None.
         evaluate: called as ``evaluate(model)`` (in eval mode, no grad) every ``eval_every``
@@ -167,7 +175,7 @@ def fit(
     Returns:
         the :class:`History`.
     """
-    given = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, clip=clip,
+    given = dict(steps=steps, lr=lr, final_lr_fraction=final_lr_fraction, warmup_steps=warmup_steps, clip=clip,
                  eval_every=eval_every, log_every=log_every, seed=seed)
     settings = _settings(training, {name: value for name, value in given.items() if value is not None})
     device = pick_device(device)
@@ -181,7 +189,7 @@ def fit(
     if cache is None:
         return train()
     return load_or_train(cache, model, loader, {**asdict(settings), "device": device.type},
-                         evaluate=evaluate, train=train, training_code=(_train, _step, sequence_loss, _cycle),
+                         evaluate=evaluate, train=train, training_code=(_train, _lr_factor, _step, sequence_loss, _cycle),
                          device=device, description=description)
 
 
@@ -216,6 +224,14 @@ def _denormals_flushed(device: torch.device) -> Iterator[None]:
         torch.set_flush_denormal(False)
 
 
+def _lr_factor(settings: TrainingSettings, step: int) -> float:
+    """The factor of ``settings.lr`` that optimiser step ``step + 1`` uses: the warm-up, then the cosine."""
+    steps, end, warmup = settings.steps, settings.final_lr_fraction, settings.warmup_steps
+    if step < warmup:
+        return (step + 1) / warmup
+    return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * min(step - warmup, steps - warmup) / (steps - warmup)))
+
+
 def _train(
     model: nn.Module, loader: Iterable[Batch], settings: TrainingSettings, *, device: torch.device,
     evaluate: Evaluate | None, progress: bool, description: str,
@@ -226,9 +242,7 @@ def _train(
     steps, use_amp = settings.steps, device.type == "cuda"
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, fused=use_amp or None)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    end = settings.final_lr_fraction
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: end + (
-        1 - end) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _lr_factor(settings, step))
     history = History(device=str(device) if device.type != "cuda" else torch.cuda.get_device_name(device))
     running_loss = torch.zeros((), device=device)
     running_tokens = torch.zeros((), device=device, dtype=torch.long)

@@ -9,7 +9,9 @@
 * :class:`TransformerSeq2Seq`: embeddings and positions around PyTorch's Transformer layers,
   with the interface of :class:`lib.models.Seq2Seq` (``forward``, ``greedy``), so that
   :func:`lib.train.fit`, :mod:`lib.metrics` and :func:`lib.decoding.translate` serve it too.
-  Its sizes come in as an argument (a :class:`lib.recipes.TransformerRecipe`): chapter 10 passes
+  Its source positions count from the first token (Vaswani et al.) or, with
+  ``recipe.source_positions = "end"``, from the last, so that token ``i`` of ``n`` gets position
+  ``n - 1 - i``: what reversal needs, with no length to infer. Its sizes come in as an argument (a :class:`lib.recipes.TransformerRecipe`): chapter 10 passes
   :data:`lib.recipes.TRANSFORMER`, the tests smaller ones; this module holds no default.
 
 Masks follow the course: bool, **True where attending is allowed** (a real token, a past
@@ -37,7 +39,7 @@ if TYPE_CHECKING:  # the sizes come in as an argument: no default recipe is impo
 __all__ = [
     "self_attention", "split_heads", "merge_heads",
     "multi_head_attention", "causal_mask", "sinusoidal_positions", "TransformerSeq2Seq",
-    "build_transformer",
+    "build_transformer", "SOURCE_POSITIONS",
 ]
 
 
@@ -220,6 +222,9 @@ def sinusoidal_positions(length: int, d_model: int) -> Tensor:
 # --------------------------------------------------------------------------------------------
 
 
+SOURCE_POSITIONS = ("start", "end")
+
+
 class TransformerSeq2Seq(nn.Module):
     """Token embeddings plus sinusoidal positions, around PyTorch's Transformer encoder and decoder.
 
@@ -238,8 +243,11 @@ class TransformerSeq2Seq(nn.Module):
         recipe: TransformerRecipe, max_len: int = 128,
     ) -> None:
         super().__init__()
+        if recipe.source_positions not in SOURCE_POSITIONS:
+            raise ValueError(f"source_positions must be one of {SOURCE_POSITIONS} (count the source's positions "
+                             f"from its first or its last token), got {recipe.source_positions!r}")
         d_model = recipe.d_model
-        self.d_model, self.max_len = d_model, max_len
+        self.d_model, self.max_len, self.source_positions = d_model, max_len, recipe.source_positions
         self.source_embedding = nn.Embedding(source_vocab_size, d_model, padding_idx=PAD)
         self.target_embedding = nn.Embedding(target_vocab_size, d_model, padding_idx=PAD)
         self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
@@ -256,23 +264,34 @@ class TransformerSeq2Seq(nn.Module):
         )
         self.out = nn.Linear(d_model, target_vocab_size)
 
-    def _embed(self, embedding: nn.Embedding, tokens: Tensor) -> Tensor:
-        if tokens.shape[1] > self.max_len:
+    def extra_repr(self) -> str:
+        # In the repr, so that the training cache's fingerprint tells the two kinds of positions apart.
+        return f"source_positions={self.source_positions!r}"
+
+    def _embed(self, embedding: nn.Embedding, tokens: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """Token embeddings plus positions ``(B, T, d)``: from the start, or from each row's last
+        real token when ``lengths (B,)`` are given (padding gets position 0; it is masked)."""
+        length = tokens.shape[1]
+        if length > self.max_len:
             raise ValueError(
-                f"sequences of {tokens.shape[1]} tokens are longer than the {self.max_len} "
+                f"sequences of {length} tokens are longer than the {self.max_len} "
                 "positions this model encodes; build it with a larger max_len"
             )
+        index = torch.arange(length, device=tokens.device)  # (T,)
+        if lengths is not None:
+            index = (lengths.to(tokens.device).unsqueeze(1) - 1 - index).clamp(min=0)  # (B, T)
         # Not scaled by sqrt(d) as in Vaswani et al.: their embeddings start with norm ~1, nn.Embedding's
         # with norm ~sqrt(d), already the size of the positions' (sqrt(d/2)); scaling would drown them.
-        return embedding(tokens) + self.positions[: tokens.shape[1]]
+        return embedding(tokens) + self.positions[index]
 
     def encode(self, source: Tensor, source_lengths: Tensor) -> tuple[Tensor, Tensor]:
         """``source (B, T)`` -> memory ``(B, T, d)`` and the mask ``(B, T)``, True at real tokens."""
         check_source(source, source_lengths)
         check_token_ids("source", source, self.source_embedding.num_embeddings)
         mask = source_mask(source_lengths, source.shape[1], source.device)
+        from_end = source_lengths if self.source_positions == "end" else None
         memory = self.encoder(
-            self._embed(self.source_embedding, source), src_key_padding_mask=~mask
+            self._embed(self.source_embedding, source, from_end), src_key_padding_mask=~mask
         )
         return memory, mask
 

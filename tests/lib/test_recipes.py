@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from lib.recipes import BOTTLENECK, CPU_PLAN, DATES, REVERSAL_RACE
+from lib.recipes import (BOTTLENECK, COPY_RACE, CPU_PLAN, DATES, RACE_CONTESTANTS, RACE_LRS, RACE_TASKS, REVERSAL_RACE,
+                         TRANSFORMER)
 from lib.train import TrainingSettings
 from lib.tasks import date_pairs, reversal_pairs
 
@@ -67,9 +68,28 @@ def test_chapters_and_benchmarks_import_the_recipe_instead_of_restating_it(path)
 
 def test_every_recipe_that_trains_hands_fit_one_settings_object_and_names_its_cache():
     assert DATES.training == TrainingSettings(steps=300, lr=DATES.lr)
-    assert BOTTLENECK.training.steps == 600 and REVERSAL_RACE.training.steps == 200
+    assert BOTTLENECK.training.steps == 600 and REVERSAL_RACE.training.steps == COPY_RACE.training.steps == 400
     assert CPU_PLAN.training == TrainingSettings(steps=CPU_PLAN.steps, lr=CPU_PLAN.lr)
-    assert (DATES.cache, BOTTLENECK.cache, REVERSAL_RACE.cache) == ("dates", "reversal", "reversal")
+    assert (DATES.cache, BOTTLENECK.cache, REVERSAL_RACE.cache, COPY_RACE.cache) == ("dates", "reversal", "reversal", "copy")
+
+
+def test_copy_race_copies_the_strings_that_reversal_reverses():
+    (copy_train, copy_test), (reversal_train, reversal_test) = COPY_RACE.pairs(), REVERSAL_RACE.pairs()
+    assert all(target == source for source, target in copy_train + copy_test)
+    assert [s for s, _ in copy_train] == [s for s, _ in reversal_train] and len(copy_test) == 16 * 10
+
+
+def test_the_race_matches_sizes_within_ten_percent_and_sets_every_contestant_a_rate():
+    from lib.transformer import build_transformer
+
+    for task, recipe in RACE_TASKS.items():
+        source_vocab, target_vocab = recipe.vocabs()
+        gru = sum(p.numel() for p in recipe.model().parameters())
+        transformer = sum(p.numel() for p in build_transformer(len(source_vocab), len(target_vocab), TRANSFORMER)
+                          .parameters())
+        assert abs(transformer / gru - 1) < 0.1, (task, gru, transformer)
+    assert {contestant for _, contestant in RACE_LRS} == set(RACE_CONTESTANTS)
+    assert {task for task, _ in RACE_LRS} == set(RACE_TASKS)
 
 
 @pytest.mark.parametrize("path", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "chapters").glob("*.ipynb")))

@@ -1,10 +1,10 @@
-"""lib.tasks: the dates and reversal tasks."""
+"""lib.tasks: the dates, reversal and copy tasks."""
 
 import datetime as dt
 
 import pytest
 
-from lib.tasks import date_pairs, date_vocabs, encode_date, format_date, reversal_pairs
+from lib.tasks import copy_pairs, date_pairs, date_vocabs, encode_date, format_date, reversal_pairs
 
 
 def test_format_date_uses_cldr():
@@ -161,3 +161,12 @@ def test_notes_are_tokenised_as_the_course_tokenises_korean():
         encode_notes("나는 오늘 교토에 있다")
     with pytest.raises(ValueError, match="the sentence is empty"):
         encode_notes("  ")
+
+
+def test_copy_pairs_are_the_reversal_strings_unchanged():
+    pairs = copy_pairs(50, 5, 9, seed=3)
+    assert all(target == source and 5 <= len(source) <= 9 for source, target in pairs)
+    assert [source for source, _ in pairs] == [source for source, _ in reversal_pairs(50, 5, 9, seed=3)]
+    assert len({len(source) for source, _ in pairs}) > 1  # lengths vary
+    with pytest.raises(ValueError, match="min_len <= max_len"):
+        copy_pairs(1, 10, 5)

@@ -7,7 +7,7 @@ from lib.data import make_loader
 from lib.metrics import evaluate
 from lib.models import build_model
 from lib.recipes import DATES
-from lib.train import TrainingSettings, fit, sequence_loss
+from lib.train import TrainingSettings, _lr_factor, fit, sequence_loss
 from tiny import VOCAB, tiny_dataset
 
 
@@ -76,3 +76,17 @@ def test_fit_without_steps_names_what_it_needs():
         fit(model, make_loader(tiny_dataset(), 16), progress=False)
     with pytest.raises(TypeError, match="TrainingSettings such as DATES.training, got a DatesRecipe"):
         fit(model, make_loader(tiny_dataset(), 16), DATES, progress=False)
+
+
+def test_warm_up_rises_linearly_then_the_cosine_falls_to_its_end():
+    settings = TrainingSettings(steps=10, warmup_steps=4, final_lr_fraction=0.1)
+    factors = [_lr_factor(settings, step) for step in range(11)]
+    assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert factors[4] == 1.0 and factors[10] == pytest.approx(0.1)
+    assert all(a >= b for a, b in zip(factors[3:], factors[4:]))  # falls after the warm-up
+    plain = TrainingSettings(steps=10, final_lr_fraction=0.1)
+    assert _lr_factor(plain, 0) == 1.0 and _lr_factor(plain, 5) == pytest.approx(0.55)
+    with pytest.raises(ValueError, match="warmup_steps must be fewer than steps"):
+        TrainingSettings(steps=10, warmup_steps=10)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        TrainingSettings(steps=10, warmup_steps=-1)

@@ -3,6 +3,8 @@ the model trains repeatably, and bad input gets a clear error."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -112,6 +114,24 @@ def test_padding_changes_nothing():
     padded, _ = model(source, torch.tensor([3]), target_in)
     unpadded, _ = model(source[:, :3], torch.tensor([3]), target_in)
     assert torch.allclose(padded, unpadded, atol=1e-5)
+
+
+def test_positions_from_the_end_count_back_from_each_rows_last_token():
+    vocab = reversal_vocab()
+    recipe = TransformerRecipe(d_model=16, heads=2, encoder_layers=1, decoder_layers=1, feedforward=32,
+                               source_positions="end")
+    model = transformer.build_transformer(len(vocab), len(vocab), recipe)
+    tokens = torch.tensor([[5, 6, 7, 0], [5, 6, 7, 8]])
+    embedded = model._embed(model.source_embedding, tokens, torch.tensor([3, 4]))
+    table = transformer.sinusoidal_positions(4, 16)
+    assert torch.allclose(embedded[0, :3] - model.source_embedding(tokens[0, :3]), table[[2, 1, 0]], atol=1e-6)
+    assert torch.allclose(embedded[1] - model.source_embedding(tokens[1]), table[[3, 2, 1, 0]], atol=1e-6)
+    # A string and the same string behind one more token: from the end, the shared tokens keep their positions.
+    assert torch.allclose(embedded[0, 1:3], embedded[1, 2:4] - model.source_embedding(tokens[1, 2:4])
+                          + model.source_embedding(tokens[0, 1:3]), atol=1e-6)
+    assert "source_positions='end'" in repr(model)  # the training cache's fingerprint reads the repr
+    with pytest.raises(ValueError, match="source_positions must be one of"):
+        transformer.build_transformer(len(vocab), len(vocab), dataclasses.replace(recipe, source_positions="middle"))
 
 
 def test_same_seed_same_loss_history_and_it_learns():
