@@ -202,9 +202,32 @@ def ch10_positions() -> Figure:
                                 title="Sinusoidal position encodings, d = 64", colorbar_label="value").figure
 
 
+def ch10_race() -> Figure:
+    from lib import race_record
+
+    fig, axes = plt.subplots(3, 1, figsize=(7.5, 9), layout="constrained", sharex=True)
+    for ax, (task, curves) in zip(axes, race_record.CURVES.items()):
+        for name, curve in curves.items():
+            ax.plot(curve["steps"], curve["mean"], label=f"{name} (3 seeds)")
+            ax.fill_between(curve["steps"], curve["min"], curve["max"], alpha=0.2)
+            ax.plot(curve["steps"], curve["mean"], "o", markersize=4, label=f"{name}, seed 0 live")
+        ax.set(title=task, ylabel="held-out exact match", ylim=(-0.02, 1.02))
+    axes[-1].set_xlabel("training step")
+    axes[1].legend(loc="lower right", fontsize=9)
+    return fig
+
+
+def ch10_cross_attention() -> Figure:
+    text, output = "24 nov. 2026", [*"2026-11-24", "<eos>"]
+    fig, axes = plt.subplots(2, 1, figsize=(7.5, 8), layout="constrained")
+    for ax, name in zip(axes, ("GRU + attention", "Transformer")):
+        plots.attention_heatmap(_weights(len(output), len(text)), list(text), output, ax=ax, title=name)
+    return fig
+
+
 FIGURES = [ch02_key_matrix, ch02_real_keys, ch03_geometry, ch04_scales, ch04_masks, ch05_weighted_keys,
            ch06_sum_and_hull, ch07_date_map, ch01_ch07_by_length, ch08_saturation, ch08_score_map, ch09_losses,
-           ch09_by_length, ch09_sentence_map, ch10_positions]
+           ch09_by_length, ch09_sentence_map, ch10_positions, ch10_race, ch10_cross_attention]
 
 
 @pytest.mark.parametrize("draw", FIGURES, ids=lambda draw: draw.__name__)
