@@ -118,10 +118,14 @@ def _check(weights: torch.Tensor, source_tokens: Sequence[str], output_tokens: S
 
 def decoding_animation(
     weights: torch.Tensor, source_tokens: Sequence[str], output_tokens: Sequence[str], *,
-    title: str = "", interval_ms: int = 700, dpi: float = 100,
+    title: str = "", interval_ms: int = 700, dpi: float = 100, teacher_forced: bool = False,
 ) -> Animation:
     """One frame per output token: the bars show where the decoder looks while it writes that
     token, the heatmap below fills in row by row. ``weights (L, T)``, one row per output token.
+
+    ``teacher_forced``: the rows come from reading a reference (each step is fed the reference's
+    earlier tokens), not from the model's own output: each frame's heading then says "predicting"
+    the reference's token, not "writing" it.
 
     At most 7.3 inches wide: at 100 dpi 730 px, no wider than the player on a 1366-px screen
     (about 740 px), so its smallest text, 8 points, is 11 px as shown."""
@@ -155,7 +159,9 @@ def decoding_animation(
         image.set_data(shown)
         row_box.set_y(frame - 0.5)
         written = _join(list(output_tokens[: frame + 1]))
-        heading.set_text(f"{title + ': ' if title else ''}writing {output_labels[frame]!r}, so far {written!r}")
+        doing = "predicting" if teacher_forced else "writing"
+        so_far = "the reference so far" if teacher_forced else "so far"
+        heading.set_text(f"{title + ': ' if title else ''}{doing} {output_labels[frame]!r}, {so_far} {written!r}")
 
     draw(0)
     fig.canvas.draw()

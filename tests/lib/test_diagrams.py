@@ -150,6 +150,15 @@ def test_decoding_animation_one_frame_per_output_token():
     assert len(set(frames)) == 4  # the attention row moves: every frame differs
 
 
+def test_a_teacher_forced_reading_says_predicting_not_writing():
+    weights = torch.eye(3)
+    read = diagrams.decoding_animation(weights, list("abc"), list("xyz"), teacher_forced=True)
+    written = diagrams.decoding_animation(weights, list("abc"), list("xyz"))
+    heading = lambda animation: animation.player._fig.axes[0].get_title(loc="left")  # noqa: E731
+    assert heading(read) == "predicting 'x', the reference so far 'x'"
+    assert heading(written) == "writing 'x', so far 'x'"
+
+
 def test_embed_limit_is_checked(step):
     with matplotlib.rc_context({"animation.embed_limit": 0.01}):  # 10 kB: too small for 6 frames
         animation = diagrams.walkthrough_animation(step)
