@@ -41,8 +41,11 @@ def _decimals(within: float) -> int:
     return decimals if within > 0 else 4
 
 
-def show(label: str, value: object, expected: object, within: float = 0.0) -> object:
-    """Print ``label: value`` and check that ``value`` is ``expected``; return ``value``.
+def show(label: str, value: object, expected: object, within: float = 0.0) -> None:
+    """Print ``label: value`` and check that ``value`` is ``expected``.
+
+    Returns None, so that a cell ending with ``show(...)`` prints the line and nothing else (a
+    returned value would be shown again, as the cell's result).
 
     Numbers, tensors and sequences of numbers match when every entry is within ``within``
     (absolute) of ``expected`` and the shapes agree; NaN never matches. Anything else (strings,
@@ -64,16 +67,18 @@ def show(label: str, value: object, expected: object, within: float = 0.0) -> ob
     got, want = _as_tensor(value), _as_tensor(expected)
     if got is not None and want is not None:
         decimals = _decimals(float(within))
-        shown = got.round(decimals=decimals)
-        text = f"{shown.item():g}" if shown.dim() == 0 else str(shown.tolist())
+        # Whole numbers as ints (600, not 600.0); others rounded to what ``within`` can tell apart.
+        whole = bool((torch.isfinite(got) & (got == got.round())).all())
+        shown = got.long() if whole else got.round(decimals=decimals)
+        text = f"{shown.item():g}" if shown.dim() == 0 and shown.is_floating_point() else (
+            str(shown.item()) if shown.dim() == 0 else str(shown.tolist()))
         print(f"{label}: {text}")
         if got.shape != want.shape:
             raise AssertionError(f"{label}: expected shape {tuple(want.shape)}, got {tuple(got.shape)}")
         # Equal entries match (infinities too); NaN equals nothing and is refused.
         if not bool(((got == want) | ((got - want).abs() <= within)).all()):
             raise AssertionError(f"{label}: expected {want.tolist()} (within {within}), got {got.tolist()}")
-        return value
+        return
     print(f"{label}: {value}")
     if value != expected:
         raise AssertionError(f"{label}: expected {expected!r}, got {value!r}")
-    return value

@@ -9,15 +9,18 @@ import torch
 from lib.shown import show
 
 
-def test_show_prints_and_returns_the_value_when_it_matches(capsys):
-    context = torch.tensor([7.4, 1.2, 2.6])
-    assert show("context", context, [7.4, 1.2, 2.6], within=0.05) is context
-    assert show("ratio", math.exp(4.0), 54.6, within=0.05) == math.exp(4.0)
-    assert show("word", "today", "today") == "today"
-    assert show("numpy", np.float32(0.5), 0.5) == 0.5
+def test_show_prints_the_value_when_it_matches_and_returns_nothing(capsys):
+    """Nothing returned: a cell that ends with show(...) shows its line once, not the value again."""
+    assert show("context", torch.tensor([7.4, 1.2, 2.6]), [7.4, 1.2, 2.6], within=0.05) is None
+    assert show("ratio", math.exp(4.0), 54.6, within=0.05) is None
+    assert show("word", "today", "today") is None
+    assert show("numpy", np.float32(0.5), 0.5) is None
     show("divided by zero", torch.tensor([1.0, -1.0]) / 0.0, [math.inf, -math.inf])
+    show("sentences", [600, 120], [600, 120])
+    show("steps", 18, 18)
     assert capsys.readouterr().out.splitlines() == [
-        "context: [7.4, 1.2, 2.6]", "ratio: 54.6", "word: today", "numpy: 0.5", "divided by zero: [inf, -inf]"]
+        "context: [7.4, 1.2, 2.6]", "ratio: 54.6", "word: today", "numpy: 0.5", "divided by zero: [inf, -inf]",
+        "sentences: [600, 120]", "steps: 18"]
 
 
 @pytest.mark.parametrize("value, expected, within, message", [
