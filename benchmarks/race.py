@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import platform
 import statistics
 import time
@@ -139,16 +140,24 @@ def summary(race: list[dict]) -> dict:
     return out
 
 
+def _conditions(meta: dict) -> str:
+    """What else ran on the machine: said by hand in the record (``conditions``), else the load averages."""
+    if "conditions" in meta:
+        return meta["conditions"]
+    loads = meta.get("load_average", {})
+    return ("one-minute load average " + ", ".join(f"{load} {when}" for when, load in loads.items())
+            + ": on a busy machine every time here, tokens per second included, is longer") if loads else \
+        "the load on the machine was not recorded"
+
+
 def markdown(record: dict) -> str:
     meta, curves = record["meta"], record["curves"]
     lines = [
         "# Chapter 10's race on a CPU: GRU with attention against a Transformer of the same size",
         "",
         f"Measured {meta['date']} by `benchmarks/race.py` ({meta['workers']} worker processes of one torch thread "
-        f"each, on {meta['machine']}, torch {meta['torch']}; the machine's two cores were shared with other jobs, "
-        f"a load average of 9 to 14 during the run, so its times, the tokens per second included, are several "
-        f"times those of an idle machine). Whole benchmark: {meta['wall_seconds'] / 60:.1f} min "
-        f"wall. No GPU was lent to this run: `race-gpu.md` does not exist yet.",
+        f"each, on {meta['machine']}, torch {meta['torch']}; {_conditions(meta)}). Whole benchmark: "
+        f"{meta['wall_seconds'] / 60:.1f} min wall. No GPU was lent to this run: `race-gpu.md` does not exist yet.",
         "",
         "Contestants: chapter 07's GRU with attention (`DATES.model()`: bidirectional GRU encoder, Luong "
         "decoder, d = 128) and the Transformer of `lib.recipes.TRANSFORMER` (d_model 64, 4 heads, 2 encoder "
@@ -215,6 +224,7 @@ def main() -> None:
         return
     torch.set_num_threads(1)
     start = time.perf_counter()
+    loads = {"at the start": round(os.getloadavg()[0], 1)}
     # spawn, not fork: a forked child of a process whose OpenMP threads have run can hang.
     pool = (ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"))
             if args.workers > 1 else None)
@@ -237,12 +247,14 @@ def main() -> None:
     print(f"race: {len(race)} runs, {time.perf_counter() - start:.0f} s", flush=True)
     if pool is not None:
         pool.shutdown()
+    loads["before the speed runs"] = round(os.getloadavg()[0], 1)
     speeds = {task: {c: speed(task, c) for c in TASKS_OF if task in TASKS_OF[c]} for task in RACE_TASKS}
     final = {(r["task"], r["contestant"]): (r["lr"], r["warmup"]) for r in race}
     record = {
         "meta": {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": platform.processor() or
                  platform.machine(), "torch": torch.__version__, "workers": args.workers,
-                 "wall_seconds": round(time.perf_counter() - start), "sweep_lrs": list(RACE_SWEEP_LRS),
+                 "wall_seconds": round(time.perf_counter() - start), "load_average": loads,
+                 "sweep_lrs": list(RACE_SWEEP_LRS),
                  "sweep_steps": RACE_SWEEP_STEPS, "race_steps": max(r.steps for r in RACE_TASKS.values()),
                  "seeds": list(RACE_SEEDS), "test_sizes": {t: len(datasets(t)[1]) for t in RACE_TASKS}},
         "chosen": {task: {c: list(final[task, c]) for c in TASKS_OF if task in TASKS_OF[c]} for task in RACE_TASKS},

@@ -22,6 +22,8 @@ def _as_tensor(value: object) -> torch.Tensor | None:
         return value.detach().to("cpu", torch.float64)
     if isinstance(value, bool) or isinstance(value, str):
         return None
+    if isinstance(value, Sequence) and any(isinstance(item, bool) for item in value):
+        return None  # a list of yes/no answers reads best as [True, False], compared exactly
     if isinstance(value, numbers.Real) or (isinstance(value, Sequence) and value):
         try:
             return torch.as_tensor(value, dtype=torch.float64)
