@@ -16,14 +16,14 @@ from io import BytesIO
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["ResponsiveFigure"]
+__all__ = ["ResponsiveFigure", "as_notebook_shows"]
 
 # Below this window width the page's column is narrower than the wide drawing (sphinx-book-theme
 # shows a 756-px column at 1366 px and a 358-px one at 390 px); the narrow drawing takes over.
 NARROW_BELOW_PX = 700
 
 
-def _png(figure: Figure) -> bytes:
+def as_notebook_shows(figure: Figure) -> bytes:
     """``figure`` as the notebook shows a plot: a PNG at its own dpi, trimmed to what is drawn."""
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=figure.dpi, bbox_inches="tight")
@@ -41,7 +41,7 @@ class ResponsiveFigure:
         if not alt.strip():
             raise ValueError("alt must describe the figure in words (it is the picture's text alternative)")
         self.alt, self.narrow_below_px = alt, narrow_below_px
-        self.wide_png, self.narrow_png = _png(wide), _png(narrow)
+        self.wide_png, self.narrow_png = as_notebook_shows(wide), as_notebook_shows(narrow)
         plt.close(wide)
         plt.close(narrow)
 

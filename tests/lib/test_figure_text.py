@@ -18,7 +18,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import math  # noqa: E402
-from io import BytesIO  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -29,6 +28,7 @@ from matplotlib.text import Text  # noqa: E402
 
 from lib import diagrams, plots  # noqa: E402
 from lib.animation import Animation  # noqa: E402
+from lib.pictures import as_notebook_shows  # noqa: E402
 from lib.history import History  # noqa: E402
 
 COLUMN_PX = 756  # a chapter's output column at 1366 px (756.8, measured)
@@ -50,12 +50,6 @@ def png_width(png: bytes) -> int:
     """The width of a PNG, from its IHDR chunk."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">I", png[16:20])[0]
-
-
-def as_notebook_shows(fig: Figure) -> bytes:
-    buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")
-    return buffer.getvalue()
 
 
 def smallest_text_px(fig: Figure, png: bytes, dpi: float, column_px: float) -> tuple[float, str]:
